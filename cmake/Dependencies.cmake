@@ -1,0 +1,28 @@
+# Every third-party dependency comes from Debian's packages (scripts/install-deps.sh) and is
+# found here, once. Modules link the imported targets they need, privately.
+find_package(PkgConfig REQUIRED)
+
+find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto Data DataSQLite JSON Util)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(LibArchive REQUIRED)
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+
+# yaml-cpp 0.7's config names its target 'yaml-cpp' without a namespace.
+if(TARGET yaml-cpp AND NOT TARGET dep::yaml)
+  add_library(dep::yaml ALIAS yaml-cpp)
+endif()
+add_library(dep::re2 ALIAS PkgConfig::RE2)
+add_library(dep::git2 ALIAS PkgConfig::LIBGIT2)
+
+if(IU_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(IU_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,1 @@
+#include "common/policy/policy.hpp"

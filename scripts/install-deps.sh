@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The single source of the project's system dependencies (Debian 12 packages only).
+# Used by the README's commands, by scripts/test.sh and so by .ci/run.
+#   scripts/install-deps.sh           build + test dependencies
+#   scripts/install-deps.sh --build   build dependencies only
+# Idempotent: packages already installed are not fetched again; apt-get update runs only when
+# something is missing.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libpoco-dev nlohmann-json3-dev libyaml-cpp-dev libgit2-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libre2-dev libcli11-dev libarchive-dev libsqlite3-dev
+  libbenchmark-dev
+)
+test_pkgs=(
+  clang-19 libclang-rt-19-dev         # libFuzzer (clang 14-16 cannot compile libstdc++ 12 std::expected)
+  python3 curl jq hyperfine
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" != "--build" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >&2
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,2 @@
+#include "common/util/time.hpp"
+#include <gtest/gtest.h>
