@@ -19,12 +19,14 @@ struct Platform {
   friend bool operator==(const Platform&, const Platform&) = default;
 };
 
-// Parses "os/arch[/variant]"; each part is [a-z0-9_.-]+ (lower case). Fails (invalid_input)
-// on fewer than 2 or more than 3 parts or an empty or illegal part.
+// Parses "os/arch[/variant]"; each part is [a-z0-9_.-]+ (lower case, not folded; no space
+// trimmed). Fails (invalid_input, "invalid platform \"<text>\": ...") on fewer than 2 or more
+// than 3 parts or an empty or illegal part.
 util::Result<Platform> parse_platform(std::string_view text);
 
 // Parses a comma-separated list ("linux/amd64, linux/arm64"); spaces around items are ignored.
-// Fails on the first bad item, naming it.
+// Blank text is the empty list. Order and duplicates are kept. Fails on the first bad item,
+// naming it, and on an empty item ("a/b,,c/d", a trailing ',').
 util::Result<std::vector<Platform>> parse_platforms(std::string_view text);
 
 // The anchors' matching rule: os and arch must be equal; a wanted platform without a variant
