@@ -37,12 +37,12 @@ struct Options {
   Strategy strategy = Strategy::semver;
   std::string constraint; // semver constraint ("" = "*"); for digest: the tag to track
   SemverDialect dialect = SemverDialect::masterminds;
-  Order order = Order::asc;           // alphabetical and numerical
-  std::string allow_tags;             // "", "any" or "regexp:<re>"
+  Order order = Order::asc;             // alphabetical and numerical
+  std::string allow_tags;               // "", "any" or "regexp:<re>"
   std::vector<std::string> ignore_tags; // globs
-  std::string filter_pattern;         // Flux filterTags.pattern, "" = none
-  std::string filter_extract;         // Flux filterTags.extract, "" = the tag itself
-  bool exclude_signature_tags = true; // drop *.sig, *.att, *.sbom
+  std::string filter_pattern;           // Flux filterTags.pattern, "" = none
+  std::string filter_extract;           // Flux filterTags.extract, "" = the tag itself
+  bool exclude_signature_tags = true;   // drop *.sig, *.att, *.sbom
 };
 
 // A tag as listed by a registry. The name is borrowed: the caller keeps the text alive.
@@ -67,13 +67,18 @@ class Policy {
 public:
   // Compiles the options. Fails (invalid_input, naming the option and value) on an invalid
   // constraint, allow_tags expression or regexp, glob, filter pattern or extract template, or
-  // a digest strategy without a tag to track.
+  // a digest strategy without a tag to track. Where the anchors silently match nothing we fail
+  // instead: an allow_tags that is neither "", "any" nor "regexp:..."; an extract naming a
+  // group the pattern does not have, an unterminated "${", or an extract without a pattern.
   static util::Result<Policy> compile(const Options& options);
 
   // Chooses among the tags. When `explain` is given, one verdict per input tag is appended, in
-  // input order. Fails with not_found ("no tag qualifies: ...", with counts per reason) when no
-  // tag survives, and with invalid_input for a numerical policy that meets a non-number or a
-  // newest-build policy that meets a tag without a created time.
+  // input order (kept = survived every step; the Selection names the winner). Fails with
+  // not_found ("no tag qualifies among N tags: 3 not a semantic version, 2 outside constraint
+  // ^1.2, ...", counts per reason, the largest first, ties by text) when no tag survives, and
+  // with invalid_input, naming the tag, for a numerical policy that meets a non-number or a
+  // newest-build policy that meets a tag without a created time; the verdicts then stop at
+  // that tag. Runs in one pass without sorting; with explain == nullptr it builds no text.
   util::Result<Selection> select(std::span<const Tag> tags,
                                  std::vector<Verdict>* explain = nullptr) const;
 

@@ -10,7 +10,8 @@ namespace common::policy {
 enum class Strategy {
   semver,       // highest version satisfying the constraint (default)
   newest_build, // most recent image `created` time; alias "latest"
-  alphabetical, // byte-wise greatest (Flux: order asc picks the greatest, desc the least); alias "name"
+  alphabetical, // byte-wise greatest (Flux: order asc picks the greatest, desc the least); alias
+                // "name"
   numerical,    // Flux numerical: every candidate must parse as a number
   digest,       // track one tag (the constraint) and pin its digest
 };
