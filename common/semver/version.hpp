@@ -27,13 +27,16 @@ struct Version {
 // numbers that do not fit 64 bits.
 util::Result<Version> parse(std::string_view text);
 
-// Flux's parse (fluxcd/pkg version.ParseVersion): the text must split into exactly three
-// dot-separated parts ("1.2.3", "v1.2.3-rc.1"; not "1.2"), then parse() applies.
+// Flux's parse (fluxcd/pkg version.ParseVersion since it admitted calendar versions): the text
+// must split into exactly three dot-separated parts (strings.SplitN(v, ".", 3)), then parse()
+// applies: "1.2.3", "v1.2.3-rc.1", "v2025.02.03-rc.1" are versions, "1.2" and "1.2-5" are not.
 util::Result<Version> parse_flux(std::string_view text);
 
 // Masterminds Compare: -1, 0 or 1. Metadata is ignored; a release ranks above its
 // pre-releases; pre-release identifiers compare numerically when both are numeric, numeric
-// ranks below alphanumeric, ASCII otherwise, and a longer identifier list wins a common prefix.
+// ranks below alphanumeric, ASCII otherwise, and a longer identifier list wins a common prefix
+// ("rc9" > "rc10", "BETA" < "alpha", "beta" < "beta.2"). A numeric identifier too large for
+// 64 bits counts as alphanumeric, as in Go. Never allocates.
 int compare(const Version& a, const Version& b) noexcept;
 
 // The anchors' total order for choosing the newest: compare(), then ties broken by the

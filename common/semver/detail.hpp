@@ -1,0 +1,17 @@
+// Internals shared by version.cpp and constraint.cpp. Not part of the module's API.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace common::semver::detail {
+
+// Masterminds comparePrerelease on two pre-release strings (without '-'): -1, 0 or 1.
+// Both are split on '.' as strings.Split does, so "" is one empty identifier.
+int compare_prerelease(std::string_view a, std::string_view b) noexcept;
+
+// The text in double quotes, with '"', '\' and non-printable bytes escaped, for messages.
+std::string quote(std::string_view text);
+void append_quoted(std::string& out, std::string_view text);
+
+} // namespace common::semver::detail
