@@ -1,0 +1,556 @@
+#include "common/http/poco_client.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <istream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include "common/http/sigpipe_guard.hpp"
+#include "common/http/tls_context.hpp"
+#include "common/http/url.hpp"
+
+namespace common::http {
+namespace {
+
+using detail::SigpipeGuard;
+using detail::TlsContext;
+using util::ErrorKind;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t k_chunk = std::size_t{64} << 10;
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool is_token(std::string_view s) {
+  static constexpr std::string_view k_extra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::ranges::all_of(s, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           k_extra.find(c) != std::string_view::npos;
+  });
+}
+
+Poco::Timespan to_timespan(std::chrono::milliseconds ms) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
+}
+
+// Poco 1.11 TLS sockets wait twice before a read (or write) times out: the blocking SSL_read()
+// for SO_RCVTIMEO, then, on SSL_ERROR_WANT_READ, a poll() for the receive timeout again.
+// Halving the socket timeouts of TLS connections keeps the effective wait at the requested one.
+void set_timeouts(Poco::Net::StreamSocket& socket, bool tls, std::chrono::milliseconds timeout) {
+  const auto effective = std::max(tls ? timeout / 2 : timeout, std::chrono::milliseconds(1));
+  socket.setReceiveTimeout(to_timespan(effective)); // 0 would mean "wait forever"
+  socket.setSendTimeout(to_timespan(effective));
+}
+
+// Balances Poco::Net::initializeSSL()/uninitializeSSL() (reference counted by Poco).
+struct SslLibrary {
+  SslLibrary() { Poco::Net::initializeSSL(); }
+  ~SslLibrary() { Poco::Net::uninitializeSSL(); }
+  SslLibrary(const SslLibrary&) = delete;
+  SslLibrary& operator=(const SslLibrary&) = delete;
+};
+
+// A pooled connection; `tls` outlives `session`, whose SSL objects point back to it.
+struct Connection {
+  std::shared_ptr<TlsContext> tls;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  Clock::time_point idle_since{};
+  bool reused = false;
+};
+
+// Where an exchange failed: before the response head arrived (nothing of the response was
+// read, so a GET/HEAD on a reused connection may be retried) or after.
+enum class Phase { send, head, body };
+
+struct Failure {
+  util::Error error;
+  bool retryable = false;
+};
+
+} // namespace
+
+struct PocoClient::Impl {
+  SslLibrary ssl; // first: initialised before, uninitialised after everything below
+  ClientOptions options;
+  std::string system_ca;
+  mutable std::mutex mutex;
+  std::map<std::string, std::shared_ptr<TlsContext>> contexts; // by tls_key()
+  std::map<std::string, std::vector<Connection>> idle;         // by origin, most recent last
+
+  util::Result<std::shared_ptr<TlsContext>> context_for(const Url& url);
+  util::Result<Connection> acquire(const Url& url, bool fresh);
+  void release(const std::string& origin, Connection connection);
+  std::optional<Failure> exchange(Connection& connection, const Url& url, const Request& request,
+                                  const Limits& limits, Response& response, bool& keep);
+};
+
+util::Result<std::shared_ptr<TlsContext>> PocoClient::Impl::context_for(const Url& url) {
+  const auto it = options.tls.find(origin(url));
+  const TlsOptions tls = it == options.tls.end() ? TlsOptions{} : it->second;
+  const std::string key = detail::tls_key(tls);
+  {
+    const std::lock_guard lock(mutex);
+    if (const auto found = contexts.find(key); found != contexts.end()) {
+      return found->second;
+    }
+  }
+  // Loading a CA bundle takes tens of milliseconds: not under the pool's lock. Failures are not
+  // cached (the file may be fixed); a context built twice by racing threads is harmless.
+  auto made = TlsContext::make(tls, system_ca);
+  if (!made) {
+    return std::unexpected(made.error());
+  }
+  const std::lock_guard lock(mutex);
+  return contexts.try_emplace(key, std::move(*made)).first->second;
+}
+
+util::Result<Connection> PocoClient::Impl::acquire(const Url& url, bool fresh) {
+  std::vector<Connection> stale; // closed outside the lock (TLS shutdown writes to the socket)
+  {
+    const std::lock_guard lock(mutex);
+    const auto it = idle.find(origin(url));
+    while (!fresh && it != idle.end() && !it->second.empty()) {
+      Connection c = std::move(it->second.back());
+      it->second.pop_back();
+      bool alive = false;
+      try {
+        // An idle HTTP/1.1 connection has nothing to read: readable means the server closed
+        // it (EOF) or sent garbage. Either way it cannot carry a request.
+        alive = Clock::now() - c.idle_since < options.idle_timeout && c.session->connected() &&
+                !c.session->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ |
+                                                                 Poco::Net::Socket::SELECT_ERROR);
+      } catch (const Poco::Exception&) {
+        alive = false;
+      }
+      if (alive) {
+        c.reused = true;
+        return c;
+      }
+      stale.push_back(std::move(c));
+    }
+  }
+  stale.clear();
+
+  // A fresh connection is opened by exchange(), where its failures are mapped like the rest.
+  Connection c;
+  if (url.scheme == "https") {
+    auto tls = context_for(url);
+    if (!tls) {
+      return std::unexpected(tls.error());
+    }
+    c.tls = std::move(*tls);
+  }
+  return c;
+}
+
+void PocoClient::Impl::release(const std::string& key, Connection connection) {
+  connection.idle_since = Clock::now();
+  connection.reused = false;
+  std::optional<Connection> dropped; // closed outside the lock
+  const std::lock_guard lock(mutex);
+  if (options.max_idle_per_origin == 0) {
+    dropped = std::move(connection);
+    return;
+  }
+  auto& list = idle[key];
+  if (list.size() >= options.max_idle_per_origin) {
+    dropped = std::move(list.front()); // keep the most recent ones
+    list.erase(list.begin());
+  }
+  list.push_back(std::move(connection));
+}
+
+namespace {
+
+bool is_timeout(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr;
+}
+
+// The peer closed or reset the connection.
+bool is_closed_connection(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&e) != nullptr;
+}
+
+// Maps a Poco exception to an Error. `what` is "METHOD url"; no header value ever reaches it.
+Failure map_exception(const Poco::Exception& e, const std::string& what, const Url& url,
+                      TlsContext* tls, Phase phase, const Limits& limits) {
+  const std::string detail = " (" + e.displayText() + ")";
+  const auto make = [&](ErrorKind kind, const std::string& text) {
+    return Failure{util::Error{kind, what + ": " + text}, false};
+  };
+  if (auto reason = tls != nullptr ? tls->take_failure() : std::nullopt) {
+    return make(ErrorKind::auth, "TLS certificate of " + url.host + " not trusted: " + *reason);
+  }
+  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Net::InvalidCertificateException*>(&e) != nullptr) {
+    return make(ErrorKind::auth, "TLS certificate is not valid for host name " + url.host + detail);
+  }
+  if (dynamic_cast<const Poco::Net::SSLContextException*>(&e) != nullptr) {
+    return make(ErrorKind::internal, "TLS setup failed" + detail);
+  }
+  if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr &&
+      e.displayText().find("certificate verify failed") != std::string::npos) {
+    return make(ErrorKind::auth, "TLS certificate of " + url.host + " not trusted" + detail);
+  }
+  if (is_timeout(e)) {
+    switch (phase) {
+    case Phase::send:
+      return make(ErrorKind::transient,
+                  "timed out connecting or sending the request (connect timeout " +
+                      std::to_string(limits.connect_timeout.count()) + " ms)");
+    case Phase::head:
+      return make(ErrorKind::transient, "timed out waiting for the response (read timeout " +
+                                            std::to_string(limits.read_timeout.count()) + " ms)");
+    case Phase::body:
+      return make(ErrorKind::transient, "timed out reading the response body (read timeout " +
+                                            std::to_string(limits.read_timeout.count()) + " ms)");
+    }
+  }
+  if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&e) != nullptr) {
+    return make(ErrorKind::transient, "connection refused" + detail);
+  }
+  if (dynamic_cast<const Poco::Net::DNSException*>(&e) != nullptr) {
+    return make(ErrorKind::transient, "cannot resolve host " + url.host + detail);
+  }
+  if (is_closed_connection(e)) {
+    return make(ErrorKind::transient, "connection closed by the server" + detail);
+  }
+  if (dynamic_cast<const Poco::Net::MessageException*>(&e) != nullptr) {
+    // Poco's header parser limits: "Too many header fields", "Field name too long", ...
+    const std::string text = e.displayText();
+    const bool limit =
+        text.find("Too many") != std::string::npos || text.find("too long") != std::string::npos;
+    return make(limit ? ErrorKind::too_large : ErrorKind::transient,
+                std::string(limit ? "response head over Poco's limits" : "malformed response") +
+                    detail);
+  }
+  if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) {
+    return make(ErrorKind::transient, "TLS failure" + detail);
+  }
+  if (dynamic_cast<const Poco::IOException*>(&e) != nullptr) {
+    return make(ErrorKind::transient, "I/O error" + detail);
+  }
+  return make(ErrorKind::internal, "unexpected error" + detail);
+}
+
+bool has_body_framing(const Poco::Net::HTTPResponse& response, bool head) {
+  const int status = static_cast<int>(response.getStatus());
+  return head || status < 200 || status == 204 || status == 304 || response.hasContentLength() ||
+         response.getChunkedTransferEncoding();
+}
+
+} // namespace
+
+namespace {
+
+// Opens a connection, TLS handshake included; each step waits at most `timeout` (DNS
+// resolution excepted). Poco 1.11 can connect a session itself, but then it does not bound the
+// TLS handshake (a peer that accepts and stays silent blocks it for several read timeouts), so
+// the handshake is driven here. The session has no host of its own, which also disables Poco's
+// silent reconnect-and-resend: the retry rule is ours alone.
+std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Url& url, TlsContext* tls,
+                                                           std::chrono::milliseconds timeout) {
+  const Poco::Net::SocketAddress address(url.host, url.port);
+  if (tls == nullptr) {
+    Poco::Net::StreamSocket socket;
+    auto session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
+    socket.connect(address, to_timespan(timeout));
+    socket.setNoDelay(true);
+    return session;
+  }
+  // The session must be made around the unconnected socket (it refuses a connected one); it
+  // shares the socket, which is then connected here.
+  Poco::Net::SecureStreamSocket socket(Poco::Net::Context::Ptr(tls->context(), true));
+  auto session = std::make_unique<Poco::Net::HTTPSClientSession>(socket);
+  socket.setPeerHostName(url.host); // SNI and the host name check
+  socket.setLazyHandshake(true);
+  socket.connect(address, to_timespan(timeout));
+  socket.setNoDelay(true);
+  // Poco 1.11 throws TimeoutException when a handshake read/write outlasts the socket timeouts.
+  set_timeouts(socket, true, timeout);
+  if (socket.completeHandshake() != 1) {
+    throw Poco::Net::SSLConnectionUnexpectedlyClosedException("during the TLS handshake");
+  }
+  // completeHandshake() checks the chain (our verify callback); the name is checked here.
+  // With VERIFY_NONE (insecure_skip_verify) Poco skips this check.
+  socket.verifyPeerCertificate(url.host);
+  return session;
+}
+
+} // namespace
+
+std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const Url& url,
+                                                  const Request& request, const Limits& limits,
+                                                  Response& response, bool& keep) {
+  const std::string what = request.method + " " + to_string(url);
+  const auto fail = [&](ErrorKind kind, const std::string& text) {
+    return Failure{util::Error{kind, what + ": " + text}, false};
+  };
+  const bool head = request.method == "HEAD";
+  Phase phase = Phase::send;
+  keep = false;
+  detail::clear_openssl_errors(); // Poco describes failures from the thread's error queue
+  try {
+    if (!connection.session) {
+      connection.session = open_session(url, connection.tls.get(), limits.connect_timeout);
+      connection.session->setKeepAlive(options.max_idle_per_origin > 0);
+    }
+    auto& session = *connection.session;
+    const bool tls = connection.tls != nullptr;
+    set_timeouts(session.socket(), tls, limits.read_timeout);
+
+    Poco::Net::HTTPRequest out(request.method, request_target(url),
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [name, value] : request.headers) {
+      // Framing and connection management are ours.
+      if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+          iequals(name, "Connection")) {
+        continue;
+      }
+      out.add(name, value);
+    }
+    if (!out.has("Host")) {
+      out.setHost(authority(url));
+    }
+    if (!out.has("User-Agent") && !options.user_agent.empty()) {
+      out.set("User-Agent", options.user_agent);
+    }
+    const bool sends_body = !request.body.empty() || request.method == "POST" ||
+                            request.method == "PUT" || request.method == "PATCH";
+    if (sends_body) {
+      out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+    }
+    std::ostream& body_out = session.sendRequest(out);
+    if (!request.body.empty()) {
+      body_out.exceptions(std::ios::badbit);
+      body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+      body_out.flush();
+    }
+
+    phase = Phase::head;
+    Poco::Net::HTTPResponse in;
+    std::istream& body_in = session.receiveResponse(in);
+    response.status = static_cast<int>(in.getStatus());
+    response.headers.clear();
+    for (const auto& [name, value] : in) {
+      response.headers.emplace_back(name, value);
+    }
+
+    phase = Phase::body;
+    response.body.clear();
+    const bool expects_body =
+        !head && response.status >= 200 && response.status != 204 && response.status != 304;
+    std::optional<std::size_t> length;
+    if (expects_body && in.hasContentLength()) {
+      const Poco::Int64 announced = in.getContentLength64();
+      if (announced < 0 || static_cast<std::uint64_t>(announced) > limits.max_body) {
+        return fail(ErrorKind::too_large, "response body of " + std::to_string(announced) +
+                                              " bytes is over the limit of " +
+                                              std::to_string(limits.max_body) + " bytes");
+      }
+      length = static_cast<std::size_t>(announced);
+      response.body.reserve(*length);
+    }
+    if (expects_body) {
+      // Straight from the stream buffer, one refill at a time: istream::read() would block
+      // until a whole chunk arrived, so a slow drip could outlast the body deadline.
+      std::streambuf& buffer = *body_in.rdbuf();
+      const auto deadline = Clock::now() + limits.read_timeout;
+      while (true) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left <= std::chrono::milliseconds::zero()) {
+          return fail(ErrorKind::transient, "timed out reading the response body (read timeout " +
+                                                std::to_string(limits.read_timeout.count()) +
+                                                " ms for the whole body)");
+        }
+        set_timeouts(session.socket(), tls, std::min(left, limits.read_timeout));
+        if (buffer.sgetc() == std::char_traits<char>::eof()) { // one refill; Poco throws
+          break;
+        }
+        // Never more than one byte past the limit in memory.
+        const auto buffered =
+            static_cast<std::size_t>(std::max<std::streamsize>(buffer.in_avail(), 1));
+        const std::size_t want =
+            std::min({buffered, k_chunk, limits.max_body + 1 - response.body.size()});
+        const std::size_t old = response.body.size();
+        response.body.resize(old + want);
+        const auto got =
+            buffer.sgetn(response.body.data() + old, static_cast<std::streamsize>(want));
+        response.body.resize(old + static_cast<std::size_t>(std::max<std::streamsize>(got, 0)));
+        if (response.body.size() > limits.max_body) {
+          return fail(ErrorKind::too_large, "response body is over the limit of " +
+                                                std::to_string(limits.max_body) + " bytes");
+        }
+      }
+      if (length && response.body.size() != *length) {
+        return fail(ErrorKind::transient, "connection closed after " +
+                                              std::to_string(response.body.size()) + " of " +
+                                              std::to_string(*length) + " body bytes");
+      }
+      response.body.shrink_to_fit();
+    }
+    keep = in.getKeepAlive() && has_body_framing(in, head) && session.connected();
+    return std::nullopt;
+  } catch (const Poco::Exception& e) {
+    Failure failure = map_exception(e, what, url, connection.tls.get(), phase, limits);
+    detail::clear_openssl_errors();
+    // A reused connection that failed while the request was sent, or closed before any of the
+    // response arrived: the server had closed it while it was idle. Timeouts are excluded (the
+    // server is slow, not gone), and so are malformed responses (something did arrive).
+    const bool stale =
+        connection.reused &&
+        ((phase == Phase::send && !is_timeout(e) && dynamic_cast<const Poco::IOException*>(&e)) ||
+         (phase == Phase::head && is_closed_connection(e)));
+    if (stale) {
+      failure.error = util::Error{ErrorKind::transient,
+                                  what + ": kept-alive connection failed, the server probably " +
+                                      "closed it (" + e.displayText() + ")"};
+    }
+    failure.retryable = stale && (request.method == "GET" || request.method == "HEAD");
+    return failure;
+  } catch (const std::ios_base::failure& e) {
+    return fail(ErrorKind::transient, std::string("stream failure (") + e.what() + ")");
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorKind::too_large, "out of memory");
+  }
+}
+
+namespace {
+
+util::Result<void> validate(const Request& request, const Limits& limits) {
+  const auto bad = [](std::string text) { return util::fail(ErrorKind::invalid_input, text); };
+  if (request.method.empty() ||
+      !std::ranges::all_of(request.method, [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return bad("invalid HTTP method for " + redact_url(request.url) +
+               " (an upper-case token is required)");
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (!is_token(name)) {
+      return bad(request.method + " " + redact_url(request.url) + ": invalid header name \"" +
+                 name + "\"");
+    }
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      // The value is never printed: it may be a credential.
+      return bad(request.method + " " + redact_url(request.url) + ": header " + name +
+                 " has a value with CR, LF or NUL");
+    }
+  }
+  if (limits.connect_timeout <= std::chrono::milliseconds::zero() ||
+      limits.read_timeout <= std::chrono::milliseconds::zero()) {
+    return bad(request.method + " " + redact_url(request.url) + ": timeouts must be positive");
+  }
+  return {};
+}
+
+} // namespace
+
+std::string default_ca_file() {
+  const char* env = std::getenv("SSL_CERT_FILE"); // NOLINT(concurrency-mt-unsafe): read only
+  if (env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "/etc/ssl/certs/ca-certificates.crt";
+}
+
+util::Result<std::unique_ptr<PocoClient>> PocoClient::create(ClientOptions options) {
+  std::map<std::string, TlsOptions> tls;
+  for (const auto& [key, value] : options.tls) {
+    auto url = parse_url(key);
+    if (!url || url->scheme != "https" || url->path != "/" || !url->query.empty()) {
+      return util::fail(ErrorKind::invalid_input,
+                        "TLS settings key \"" + redact_url(key) +
+                            "\" is not an https origin (https://host[:port])");
+    }
+    std::error_code ec;
+    if (!value.ca_file.empty() && !std::filesystem::is_regular_file(value.ca_file, ec)) {
+      return util::fail(ErrorKind::invalid_input,
+                        "CA file " + value.ca_file + " for " + origin(*url) + " is not a file");
+    }
+    tls[origin(*url)] = value;
+  }
+  options.tls = std::move(tls);
+  auto impl = std::make_unique<Impl>();
+  impl->system_ca = options.system_ca_file.empty() ? default_ca_file() : options.system_ca_file;
+  impl->options = std::move(options);
+  return std::unique_ptr<PocoClient>(new PocoClient(std::move(impl)));
+}
+
+PocoClient::PocoClient(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+PocoClient::~PocoClient() {
+  // Closing idle TLS connections writes close_notify, maybe to a peer that is gone.
+  const SigpipeGuard sigpipe;
+  m_impl.reset();
+}
+
+std::size_t PocoClient::idle_connections() const {
+  const std::lock_guard lock(m_impl->mutex);
+  std::size_t n = 0;
+  for (const auto& [key, list] : m_impl->idle) {
+    n += list.size();
+  }
+  return n;
+}
+
+util::Result<Response> PocoClient::send(const Request& request, const Limits& limits) {
+  if (auto ok = validate(request, limits); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto url = parse_url(request.url);
+  if (!url) {
+    return util::fail(ErrorKind::invalid_input, request.method + " " + url.error().message);
+  }
+  const SigpipeGuard sigpipe;
+  const std::string key = origin(*url);
+  for (int attempt = 0;; ++attempt) {
+    auto connection = m_impl->acquire(*url, attempt > 0);
+    if (!connection) {
+      return util::fail(connection.error().kind,
+                        request.method + " " + to_string(*url) + ": " + connection.error().message);
+    }
+    Response response;
+    bool keep = false;
+    auto failure = m_impl->exchange(*connection, *url, request, limits, response, keep);
+    if (!failure) {
+      if (keep) {
+        m_impl->release(key, std::move(*connection));
+      }
+      return response;
+    }
+    if (!failure->retryable || attempt > 0) {
+      return std::unexpected(std::move(failure->error));
+    }
+    // The failed connection is dropped here; retry once on a fresh one.
+  }
+}
+
+} // namespace common::http
