@@ -10,7 +10,7 @@
 
 #include "common/credentials/source.hpp"
 #include "common/http/url.hpp"
-#include "common/spec/duration.hpp"
+#include "common/util/duration.hpp"
 
 namespace common::registry {
 
@@ -251,7 +251,7 @@ util::Result<void> read_field(Reader& r, Item& item, const std::string& key,
     if (s.empty()) {
       return {};
     }
-    auto d = spec::parse_go_duration(s);
+    auto d = util::parse_go_duration(s);
     if (!d) {
       return r.error(mark, field,
                      d.error().message + " (a Go duration such as \"30m\" or \"12h\")");
