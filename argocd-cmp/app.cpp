@@ -1,5 +1,90 @@
 #include "argocd-cmp/app.hpp"
 
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "argocd-cmp/io.hpp"
+#include "argocd-cmp/policy_cmd.hpp"
+#include "argocd-cmp/validate_cmd.hpp"
+
 namespace argocd_cmp {
-int run(int, char**) { return 0; }
+
+namespace {
+
+constexpr const char* k_version = "0.1.0";
+
+void add_policy(CLI::App& app, PolicyArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "policy", "Choose a tag from a list on stdin (one a line, or TAG<TAB>RFC3339-created).\n"
+                "Prints the chosen tag. Exit 0: chosen; 1: no tag qualifies; 2: bad input.");
+  cmd->add_option("--strategy,-s", a.strategy,
+                  "semver | newest-build (alias latest) | alphabetical (alias name) | numerical | "
+                  "digest")
+      ->capture_default_str();
+  cmd->add_option("--constraint,-c", a.constraint,
+                  "semver constraint (Masterminds syntax: ^1.2, ~1.2.3, >=1.0 <2, 1.x || 2.x; "
+                  "empty = *); for digest: the tag to track");
+  cmd->add_option("--allow-tags", a.allow_tags,
+                  "'any' or 'regexp:<RE2>' (unanchored): only matching tags are considered");
+  cmd->add_option("--ignore-tags", a.ignore_tags,
+                  "glob(s) of tags to ignore, comma-separated or repeated (e.g. '*-dev,*-rc*')");
+  cmd->add_option("--platforms", a.platforms,
+                  "os/arch[/variant][,...]: checked here; used by resolve to filter manifests");
+  cmd->add_option("--filter-pattern", a.filter_pattern,
+                  "Flux filterTags.pattern: RE2 a tag must match (unanchored)");
+  cmd->add_option("--filter-extract", a.filter_extract,
+                  "Flux filterTags.extract: what the policy compares, e.g. '$ts' or '${1}'");
+  cmd->add_option("--order", a.order, "asc | desc, for alphabetical and numerical")
+      ->capture_default_str();
+  cmd->add_option("--dialect", a.dialect,
+                  "argocd: lenient semver (Argo CD Image Updater); flux: three-part semver "
+                  "(Flux ImagePolicy)")
+      ->capture_default_str();
+  cmd->add_flag("--include-signature-tags", a.include_signature_tags,
+                "consider *.sig, *.att and *.sbom tags (dropped by default)");
+  cmd->add_flag("--explain", a.explain, "list on stderr why each tag was kept or dropped");
+}
+
+void add_validate(CLI::App& app, ValidateArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "validate", "Check ImageUpdater specs; print every problem as FILE:LINE:COL: error|warning: "
+                  "message. Exit 2 when any error.");
+  cmd->add_option("-f,--filename,files", a.files, "YAML file(s) with ImageUpdater documents; - = stdin")
+      ->required();
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+  try {
+    CLI::App app{"imageupdater-cmp: resolve ImageUpdater specs to the newest acceptable images "
+                 "(Argo CD Config Management Plugin and command-line tool)",
+                 "imageupdater-cmp"};
+    app.set_version_flag("--version", k_version);
+    app.require_subcommand(1);
+    PolicyArgs policy_args;
+    ValidateArgs validate_args;
+    add_policy(app, policy_args);
+    add_validate(app, validate_args);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      int code = app.exit(e); // prints help or the error
+      return code == 0 ? k_exit_ok : k_exit_usage;
+    }
+    Io io;
+    if (app.got_subcommand("policy")) {
+      return run_policy(policy_args, io);
+    }
+    if (app.got_subcommand("validate")) {
+      return run_validate(validate_args, io);
+    }
+    return k_exit_usage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "imageupdater-cmp: internal error: %s\n", e.what());
+    return k_exit_usage + 1;
+  }
+}
+
 } // namespace argocd_cmp

@@ -26,12 +26,13 @@ enum class Reason : std::uint8_t {
   ignored, // by the glob at `glob` in the verdict
   filtered,
   not_semver,
+  prerelease, // a pre-release under a constraint without one
   outside_constraint,
   not_tracked,
   not_number, // fatal (numerical)
   no_created, // fatal (newest-build)
 };
-constexpr std::size_t k_reason_count = 10;
+constexpr std::size_t k_reason_count = 11;
 static_assert(static_cast<std::size_t>(Reason::no_created) + 1 == k_reason_count);
 
 // cosign's tags: sha256-<digest>.sig, .att and .sbom. The last byte picks the one suffix to test.
@@ -163,6 +164,10 @@ public:
     if (shortcut && !beats) {
       return std::nullopt;
     }
+    if (!version->prerelease.empty() && !m_takes_prereleases) {
+      // Masterminds would say "outside constraint"; users need to hear why (#426, #1535).
+      return Reason::prerelease;
+    }
     if (!m_constraint.check(*version)) {
       return Reason::outside_constraint;
     }
@@ -271,6 +276,9 @@ struct Policy::Impl {
       return "not matched by filterTags pattern " + options.filter_pattern;
     case Reason::not_semver:
       return "not a semantic version";
+    case Reason::prerelease:
+      return "pre-release, excluded by " + constraint_text + " (" + constraint_text +
+             "-0 includes pre-releases)";
     case Reason::outside_constraint:
       return "outside constraint " + constraint_text;
     case Reason::not_tracked:
@@ -360,6 +368,19 @@ util::Result<Policy> Policy::compile(const Options& options) {
     break;
   }
   return Policy(std::move(impl));
+}
+
+std::vector<std::size_t> Policy::candidates(std::span<const Tag> tags) const {
+  std::vector<std::size_t> out;
+  std::string scratch;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    std::string_view value;
+    std::size_t glob = 0;
+    if (m_impl->filter_tag(tags[i].name, scratch, value, glob) == Reason::kept) {
+      out.push_back(i);
+    }
+  }
+  return out;
 }
 
 util::Result<Selection> Policy::select(std::span<const Tag> tags,

@@ -82,6 +82,10 @@ public:
   util::Result<Selection> select(std::span<const Tag> tags,
                                  std::vector<Verdict>* explain = nullptr) const;
 
+  // Indices (in input order) of the tags that pass the filters (steps 1 to 4 above), before
+  // the strategy's own test. A resolver fetches newest-build metadata for these tags only.
+  std::vector<std::size_t> candidates(std::span<const Tag> tags) const;
+
   const Options& options() const noexcept;
 
   Policy(Policy&&) noexcept;

@@ -428,7 +428,7 @@ TEST(Policy, ExplainsEveryTagInInputOrder) {
       {"vfoo", false, "not a semantic version"},
       {"1.4.0", true, "satisfies ^1.2"},
       {"sha256-x.sig", false, "signature or attestation tag"},
-      {"1.3.0-rc.1", false, "outside constraint ^1.2"},
+      {"1.3.0-rc.1", false, "pre-release, excluded by ^1.2 (^1.2-0 includes pre-releases)"},
   };
   ASSERT_EQ(verdicts.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -461,9 +461,9 @@ TEST(Policy, NoTagQualifiesCountsReasons) {
   ASSERT_FALSE(chosen.has_value());
   EXPECT_EQ(chosen.error().kind, ErrorKind::not_found);
   EXPECT_EQ(chosen.error().message,
-            "no tag qualifies among 10 tags: 4 outside constraint ^1.2, 3 not a semantic "
-            "version, 1 ignored by glob *-dev, 1 ignored by glob *-test, 1 signature or "
-            "attestation tag");
+            "no tag qualifies among 10 tags: 3 not a semantic version, 3 outside constraint "
+            "^1.2, 1 ignored by glob *-dev, 1 ignored by glob *-test, 1 pre-release, excluded "
+            "by ^1.2 (^1.2-0 includes pre-releases), 1 signature or attestation tag");
 
   const auto one = policy->select(make_tags({"latest"}));
   ASSERT_FALSE(one.has_value());
@@ -709,10 +709,14 @@ TEST(Policy, SemverVerdictsAgreeWithParse) {
         SCOPED_TRACE(tag + " under " + constraint);
         const auto v =
             dialect == SemverDialect::flux ? semver::parse_flux(tag) : semver::parse(tag);
-        const std::string expected = !v ? "not a semantic version"
-                                     : !c.check(*v)
-                                         ? std::string("outside constraint ") + constraint
-                                         : std::string("satisfies ") + constraint;
+        const bool pre_excluded = v && !v->prerelease.empty() &&
+                                  std::string_view(constraint).find('-') == std::string_view::npos;
+        const std::string expected =
+            !v             ? "not a semantic version"
+            : pre_excluded ? std::string("pre-release, excluded by ") + constraint + " (" +
+                                 constraint + "-0 includes pre-releases)"
+            : !c.check(*v) ? std::string("outside constraint ") + constraint
+                           : std::string("satisfies ") + constraint;
         std::vector<Verdict> verdicts;
         const auto one = make_tags({tag});
         const auto chosen = policy->select(one, &verdicts);
@@ -725,6 +729,24 @@ TEST(Policy, SemverVerdictsAgreeWithParse) {
       }
     }
   }
+}
+
+} // namespace
+} // namespace common::policy
+
+namespace common::policy {
+namespace {
+
+TEST(Policy, CandidatesAreTheTagsPastTheFilters) {
+  Options o;
+  o.strategy = Strategy::newest_build;
+  o.ignore_tags = {"*-dev"};
+  o.allow_tags = "regexp:^[0-9a-z]";
+  const auto policy = Policy::compile(o);
+  ASSERT_TRUE(policy.has_value());
+  const std::vector<Tag> tags = {{"1.0.0", {}}, {"sha256-x.sig", {}}, {"1.0.0-dev", {}},
+                                 {"foo", {}},   {"_bar", {}},         {"main-1", {}}};
+  EXPECT_EQ(policy->candidates(tags), (std::vector<std::size_t>{0, 3, 5}));
 }
 
 } // namespace

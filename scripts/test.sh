@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (the README's and CI's): installs what it needs, then builds and
+# runs every test. Steps:
+#   1. scripts/install-deps.sh            Debian packages, only the missing ones
+#   2. libFuzzer smoke run of each target (build-fuzz/, clang-19, 15 s each)
+#   3. ASan+UBSan build + all tests       (build-asan/)
+#   4. release build + all tests          (build/), last, so the run closes on ctest's summary
+# IU_SKIP_FUZZ=1 / IU_SKIP_ASAN=1 skip a step locally; CI runs them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CTEST_OUTPUT_ON_FAILURE=1
+jobs=${IU_JOBS:-2}
+
+scripts/install-deps.sh
+
+if [[ "${IU_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== libFuzzer smoke run" >&2
+  scripts/fuzz.sh "${IU_FUZZ_SECONDS:-15}"
+fi
+
+if [[ "${IU_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== ASan+UBSan build and tests" >&2
+  scripts/build.sh asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -j "$jobs" --timeout 600
+fi
+
+echo "== release build and tests" >&2
+scripts/build.sh release
+ctest --test-dir build -j "$jobs" --timeout 300
