@@ -6,6 +6,7 @@
 
 #include "argocd-cmp/io.hpp"
 #include "argocd-cmp/policy_cmd.hpp"
+#include "argocd-cmp/resolve_cmd.hpp"
 #include "argocd-cmp/validate_cmd.hpp"
 
 namespace argocd_cmp {
@@ -54,6 +55,28 @@ void add_validate(CLI::App& app, ValidateArgs& a) {
       ->required();
 }
 
+void add_resolve(CLI::App& app, ResolveArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "resolve", "Resolve every image of every ImageUpdater in the files against its registry: "
+                 "the chosen tag, its digest, the strategy, the constraint and why.\n"
+                 "Exit 0: all resolved; 1: some failed (all are printed); 2: bad input.");
+  cmd->add_option("-f,--filename,files", a.files, "YAML file(s) with ImageUpdater documents; - = stdin")
+      ->required();
+  cmd->add_option("-o,--output", a.output, "table | json | yaml")->capture_default_str();
+  cmd->add_option("--cache-dir", a.cache_dir,
+                  "shared cache directory [env IMAGEUPDATER_CACHE_DIR; default "
+                  "$XDG_CACHE_HOME/imageupdater or ~/.cache/imageupdater]");
+  cmd->add_option("--cache-ttl", a.cache_ttl,
+                  "how long tag lists, tag digests and build times are reused (Go duration) "
+                  "[env IMAGEUPDATER_CACHE_TTL; default 2m]");
+  cmd->add_flag("--no-cache", a.no_cache, "do not use the disk cache");
+  cmd->add_option("--registries-conf", a.registries_conf,
+                  "argocd-image-updater registries.conf [env IMAGEUPDATER_REGISTRIES_CONF]");
+  cmd->add_option("--secrets-dir", a.secrets_dir,
+                  "where pull secrets are mounted: <dir>/<namespace>/<name>/.dockerconfigjson "
+                  "or <dir>/<name>/... [env IMAGEUPDATER_SECRETS_DIR]");
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -65,8 +88,10 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     PolicyArgs policy_args;
     ValidateArgs validate_args;
+    ResolveArgs resolve_args;
     add_policy(app, policy_args);
     add_validate(app, validate_args);
+    add_resolve(app, resolve_args);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -79,6 +104,9 @@ int run(int argc, char** argv) {
     }
     if (app.got_subcommand("validate")) {
       return run_validate(validate_args, io);
+    }
+    if (app.got_subcommand("resolve")) {
+      return run_resolve(resolve_args, io);
     }
     return k_exit_usage;
   } catch (const std::exception& e) {

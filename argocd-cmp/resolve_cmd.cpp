@@ -1,0 +1,227 @@
+#include "argocd-cmp/resolve_cmd.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "common/cache/disk_cache.hpp"
+#include "common/credentials/environment.hpp"
+#include "common/credentials/resolver.hpp"
+#include "common/http/poco_client.hpp"
+#include "common/http/url.hpp"
+#include "common/registry/config.hpp"
+#include "common/resolve/registry_source.hpp"
+#include "common/resolve/resolver.hpp"
+#include "common/spec/loader.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/duration.hpp"
+#include "common/util/file.hpp"
+
+namespace argocd_cmp {
+
+namespace {
+
+using common::resolve::ImageResult;
+
+std::string env_or(const std::string& flag, const char* var, std::string fallback) {
+  if (!flag.empty()) {
+    return flag;
+  }
+  const char* v = std::getenv(var);
+  return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
+}
+
+std::string default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::string(xdg) + "/imageupdater";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    return std::string(home) + "/.cache/imageupdater";
+  }
+  return "/tmp/imageupdater-" + std::to_string(::getuid());
+}
+
+// TLS settings per registry origin from registries.conf (ca_file, insecure).
+common::http::ClientOptions http_options(const common::registry::RegistriesConfig& registries) {
+  common::http::ClientOptions o;
+  o.user_agent = "imageupdater/0.1.0";
+  for (const auto& e : registries.endpoints()) {
+    auto url = common::http::parse_url(e.api_url);
+    if (!url || url->scheme != "https" || (e.ca_file.empty() && !e.insecure)) {
+      continue;
+    }
+    o.tls[common::http::origin(*url)] = {e.ca_file, e.insecure};
+  }
+  return o;
+}
+
+std::string short_digest(const std::string& digest) {
+  return digest.size() > 19 ? digest.substr(0, 19) : digest;
+}
+
+void print_table(const std::vector<ImageResult>& results, std::FILE* out) {
+  const char* headers[] = {"UPDATER", "ALIAS", "IMAGE", "STRATEGY", "CONSTRAINT", "TAG", "DIGEST"};
+  std::vector<std::array<std::string, 7>> rows;
+  for (const auto& r : results) {
+    rows.push_back({r.updater, r.alias, r.image, r.strategy, r.constraint.empty() ? "-" : r.constraint,
+                    r.tag.empty() ? "-" : r.tag, r.digest.empty() ? "-" : short_digest(r.digest)});
+  }
+  std::array<std::size_t, 7> width{};
+  for (std::size_t c = 0; c < 7; ++c) {
+    width[c] = std::string_view(headers[c]).size();
+    for (const auto& row : rows) {
+      width[c] = std::max(width[c], row[c].size());
+    }
+  }
+  for (std::size_t c = 0; c < 7; ++c) {
+    std::fprintf(out, "%-*s  ", static_cast<int>(width[c]), headers[c]);
+  }
+  std::fprintf(out, "STATUS\n");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t c = 0; c < 7; ++c) {
+      std::fprintf(out, "%-*s  ", static_cast<int>(width[c]), rows[i][c].c_str());
+    }
+    const auto& r = results[i];
+    std::fprintf(out, "%s\n", r.error ? ("error: " + *r.error).c_str() : r.reason.c_str());
+  }
+}
+
+nlohmann::ordered_json to_json(const ImageResult& r) {
+  nlohmann::ordered_json j;
+  j["updater"] = r.updater;
+  j["alias"] = r.alias;
+  j["image"] = r.image;
+  j["repository"] = r.repository;
+  j["strategy"] = r.strategy;
+  j["constraint"] = r.constraint;
+  j["tag"] = r.tag;
+  j["digest"] = r.digest;
+  j["error"] = r.error ? nlohmann::ordered_json(*r.error) : nlohmann::ordered_json(nullptr);
+  j["reason"] = r.reason;
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+// YAML through JSON's string escapes, which YAML's double-quoted scalars accept.
+void print_yaml(const std::vector<ImageResult>& results, std::FILE* out) {
+  if (results.empty()) {
+    std::fprintf(out, "[]\n");
+    return;
+  }
+  for (const auto& r : results) {
+    const nlohmann::ordered_json j = to_json(r);
+    bool first = true;
+    for (auto it = j.cbegin(); it != j.cend(); ++it) {
+      std::fprintf(out, "%s%s: %s\n", first ? "- " : "  ", it.key().c_str(), it->dump().c_str());
+      first = false;
+    }
+  }
+}
+
+int fail(const Io& io, const std::string& message) {
+  std::fprintf(io.err, "imageupdater-cmp resolve: error: %s\n", message.c_str());
+  return k_exit_usage;
+}
+
+} // namespace
+
+int run_resolve(const ResolveArgs& args, const Io& io) {
+  if (args.output != "table" && args.output != "json" && args.output != "yaml") {
+    return fail(io, "-o: unknown output format \"" + args.output + "\" (valid: table, json, yaml)");
+  }
+  auto ttl = common::util::parse_go_duration(env_or(args.cache_ttl, "IMAGEUPDATER_CACHE_TTL", "2m"));
+  if (!ttl || ttl->count() < 0) {
+    return fail(io, "--cache-ttl: " + (ttl ? std::string("must not be negative") : ttl.error().message));
+  }
+
+  // Read and validate every spec first: nothing is resolved for a spec with errors.
+  std::vector<common::spec::ImageUpdater> updaters;
+  bool spec_errors = false;
+  for (const auto& file : args.files) {
+    auto text = file == "-" ? common::util::read_stream(io.in, "-") : common::util::read_file(file);
+    if (!text) {
+      return fail(io, text.error().message);
+    }
+    auto loaded = common::spec::parse_stream(*text, file);
+    for (const auto& d : loaded.diagnostics) {
+      std::fprintf(io.err, "%s\n", common::spec::format(d).c_str());
+    }
+    spec_errors = spec_errors || common::spec::has_errors(loaded.diagnostics);
+    for (auto& u : loaded.updaters) {
+      updaters.push_back(std::move(u));
+    }
+  }
+  if (spec_errors) {
+    return fail(io, "the specs have errors (listed above); nothing was resolved");
+  }
+
+  common::registry::RegistriesConfig registries;
+  const std::string conf = env_or(args.registries_conf, "IMAGEUPDATER_REGISTRIES_CONF", "");
+  if (!conf.empty()) {
+    auto text = common::util::read_file(conf);
+    if (!text) {
+      return fail(io, "--registries-conf: " + text.error().message);
+    }
+    auto parsed = common::registry::parse_registries_conf(*text, conf);
+    if (!parsed) {
+      return fail(io, parsed.error().message);
+    }
+    registries = std::move(*parsed);
+  }
+  auto http = common::http::PocoClient::create(http_options(registries));
+  if (!http) {
+    return fail(io, http.error().message);
+  }
+
+  common::util::SystemClock clock;
+  common::credentials::SystemEnvironment environment;
+  common::credentials::ResolverOptions cred_options;
+  cred_options.secrets_dir = env_or(args.secrets_dir, "IMAGEUPDATER_SECRETS_DIR", "");
+  common::credentials::Resolver creds(environment, clock, cred_options);
+
+  std::unique_ptr<common::cache::DiskCache> cache;
+  if (!args.no_cache) {
+    cache = std::make_unique<common::cache::DiskCache>(
+        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock);
+    if (!cache->usable()) {
+      std::fprintf(io.err, "level=warn msg=\"cache disabled\" reason=\"%s\"\n",
+                   cache->usable().error().message.c_str());
+      cache.reset();
+    }
+  }
+  common::resolve::SourceOptions source_options;
+  source_options.ttl = *ttl;
+  common::resolve::RegistrySource source(registries, creds, **http, clock, cache.get(),
+                                         source_options);
+
+  std::vector<ImageResult> results;
+  for (const auto& u : updaters) {
+    auto rs = common::resolve::resolve_updater(u, source);
+    for (auto& r : rs) {
+      for (const auto& w : r.warnings) {
+        std::fprintf(io.err, "level=warn updater=%s alias=%s msg=\"%s\"\n", r.updater.c_str(),
+                     r.alias.c_str(), w.c_str());
+      }
+      results.push_back(std::move(r));
+    }
+  }
+
+  if (args.output == "json") {
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const auto& r : results) {
+      all.push_back(to_json(r));
+    }
+    std::fprintf(io.out, "%s\n", all.dump(2).c_str());
+  } else if (args.output == "yaml") {
+    print_yaml(results, io.out);
+  } else {
+    print_table(results, io.out);
+  }
+  const bool any_failed =
+      std::any_of(results.begin(), results.end(), [](const ImageResult& r) { return r.error.has_value(); });
+  return any_failed ? k_exit_failed : k_exit_ok;
+}
+
+} // namespace argocd_cmp

@@ -1,0 +1,161 @@
+#include "common/resolve/registry_source.hpp"
+
+
+namespace common::resolve {
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) {
+    out += s;
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    out.emplace_back(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return out;
+}
+
+std::string platforms_key(const std::vector<image::Platform>& platforms) {
+  std::string out;
+  for (const auto& p : platforms) {
+    out += p.to_string();
+    out += ',';
+  }
+  return out;
+}
+
+} // namespace
+
+RegistrySource::RegistrySource(const registry::RegistriesConfig& registries,
+                               credentials::Resolver& creds, http::Client& http,
+                               util::Clock& clock, cache::DiskCache* cache, SourceOptions options)
+    : m_registries(registries), m_creds(creds), m_http(http), m_clock(clock), m_cache(cache),
+      m_options(std::move(options)) {}
+
+RegistrySource::~RegistrySource() = default;
+
+util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target& target) {
+  const registry::Endpoint& endpoint = m_registries.endpoint_for(target.repository.registry);
+  const std::string& source =
+      !target.credentials.empty() ? target.credentials : endpoint.credentials;
+  std::lock_guard lock(m_mutex);
+  const std::string session_key = endpoint.api_url + '\n' + source;
+  if (auto it = m_sessions.find(session_key); it != m_sessions.end()) {
+    return &it->second;
+  }
+  const std::string& host = target.repository.registry;
+  auto resolved = source.empty()
+                      ? m_creds.resolve_default(host, target.repository.repository,
+                                                endpoint.creds_expire)
+                      : m_creds.resolve(source, host, target.repository.repository,
+                                        endpoint.creds_expire);
+  if (!resolved) {
+    return util::fail(resolved.error().kind,
+                      "credentials for " + host + ": " + resolved.error().message);
+  }
+  registry::ClientOptions options = m_options.client;
+  // One rate limit per endpoint, whatever the credentials.
+  auto& limiter = m_limiters[endpoint.api_url];
+  if (!limiter && endpoint.rate_limit > 0) {
+    limiter = std::make_shared<registry::RateLimiter>(endpoint.rate_limit, m_clock);
+  }
+  options.rate_limiter = limiter;
+  std::optional<credentials::Credential> credential;
+  if (!resolved->credential.empty()) {
+    credential = resolved->credential;
+  }
+  Session session{
+      std::make_unique<registry::Client>(endpoint, m_http, m_clock, credential, options),
+      endpoint.api_url + "|" + resolved->origin};
+  return &m_sessions.emplace(session_key, std::move(session)).first->second;
+}
+
+util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
+                                                  const cache::Fetch& fetch) {
+  if (m_cache != nullptr) {
+    return m_cache->get_or_fetch(ns, key, cache::younger_than(m_clock, m_options.ttl), fetch);
+  }
+  const std::string memo_key = std::string(ns) + '\n' + key;
+  std::lock_guard lock(m_memo_mutex);
+  if (auto it = m_memo.find(memo_key); it != m_memo.end()) {
+    return it->second;
+  }
+  auto data = fetch();
+  if (!data) {
+    return std::unexpected(data.error());
+  }
+  cache::Entry entry;
+  entry.data = std::move(*data);
+  entry.stored_at = m_clock.now();
+  entry.fetched = true;
+  return m_memo.emplace(memo_key, std::move(entry)).first->second;
+}
+
+util::Result<TagList> RegistrySource::list_tags(const Target& target) {
+  auto session = session_for(target);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  registry::Client& client = *(*session)->client;
+  const std::string& repo = target.repository.repository;
+  auto entry = cached("tags", (*session)->identity + "|" + repo, [&]() -> util::Result<std::string> {
+    auto tags = client.list_tags(repo);
+    if (!tags) {
+      return std::unexpected(tags.error());
+    }
+    return join_lines(*tags);
+  });
+  if (!entry) {
+    return std::unexpected(entry.error());
+  }
+  return TagList{split_lines(entry->data), entry->warning};
+}
+
+util::Result<util::Timestamp> RegistrySource::created(const Target& target, const std::string& tag,
+                                                      const std::vector<image::Platform>& platforms) {
+  auto session = session_for(target);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  registry::Client& client = *(*session)->client;
+  const std::string& repo = target.repository.repository;
+  auto entry = cached("created",
+                      (*session)->identity + "|" + repo + ":" + tag + "|" + platforms_key(platforms),
+                      [&]() -> util::Result<std::string> {
+                        auto info = client.created_for(repo, tag, platforms);
+                        if (!info) {
+                          return std::unexpected(info.error());
+                        }
+                        return util::format_rfc3339(info->created);
+                      });
+  if (!entry) {
+    return std::unexpected(entry.error());
+  }
+  return util::parse_rfc3339(entry->data);
+}
+
+util::Result<std::string> RegistrySource::digest(const Target& target, const std::string& tag) {
+  auto session = session_for(target);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  registry::Client& client = *(*session)->client;
+  const std::string& repo = target.repository.repository;
+  auto entry = cached("digest", (*session)->identity + "|" + repo + ":" + tag,
+                      [&]() -> util::Result<std::string> { return client.head_digest(repo, tag); });
+  if (!entry) {
+    return std::unexpected(entry.error());
+  }
+  return entry->data;
+}
+
+} // namespace common::resolve

@@ -1,0 +1,65 @@
+// The real TagSource: registries.conf endpoints, credentials, the registry client and the disk
+// cache shared by every process on the machine. Tag lists, tag digests and build times are
+// cached for `ttl` (tags move); a cache key includes where the credentials came from, so
+// answers obtained with one pull secret are never served to a render that has another.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/cache/disk_cache.hpp"
+#include "common/credentials/resolver.hpp"
+#include "common/http/client.hpp"
+#include "common/registry/client.hpp"
+#include "common/registry/config.hpp"
+#include "common/resolve/tag_source.hpp"
+#include "common/util/clock.hpp"
+
+namespace common::resolve {
+
+struct SourceOptions {
+  std::chrono::nanoseconds ttl = std::chrono::minutes(2); // tag lists, tag digests, build times
+  registry::ClientOptions client;
+};
+
+class RegistrySource final : public TagSource {
+public:
+  // Everything passed by reference must outlive the source. `cache` may be null (no caching
+  // beyond this process).
+  RegistrySource(const registry::RegistriesConfig& registries, credentials::Resolver& creds,
+                 http::Client& http, util::Clock& clock, cache::DiskCache* cache,
+                 SourceOptions options = {});
+  ~RegistrySource() override;
+
+  util::Result<TagList> list_tags(const Target& target) override;
+  util::Result<util::Timestamp> created(const Target& target, const std::string& tag,
+                                        const std::vector<image::Platform>& platforms) override;
+  util::Result<std::string> digest(const Target& target, const std::string& tag) override;
+
+private:
+  struct Session {
+    std::unique_ptr<registry::Client> client;
+    std::string identity; // endpoint URL + credential origin: part of every cache key
+  };
+  util::Result<Session*> session_for(const Target& target);
+  // A cached answer for (ns, key), else fetch()'s, stored for the next process.
+  util::Result<cache::Entry> cached(std::string_view ns, const std::string& key,
+                                    const cache::Fetch& fetch);
+
+  const registry::RegistriesConfig& m_registries;
+  credentials::Resolver& m_creds;
+  http::Client& m_http;
+  util::Clock& m_clock;
+  cache::DiskCache* m_cache;
+  SourceOptions m_options;
+  std::mutex m_mutex;
+  std::map<std::string, Session, std::less<>> m_sessions;       // by endpoint + credential source
+  std::mutex m_memo_mutex;
+  std::map<std::string, cache::Entry, std::less<>> m_memo; // without a disk cache
+  std::map<std::string, std::shared_ptr<registry::RateLimiter>> m_limiters; // by endpoint URL
+};
+
+} // namespace common::resolve

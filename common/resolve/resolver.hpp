@@ -1,0 +1,37 @@
+// Resolving ImageUpdater specs: for every image, the tag its policy chooses among the
+// registry's tags, that tag's digest, and why. The registry side is a TagSource.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/resolve/tag_source.hpp"
+#include "common/spec/model.hpp"
+
+namespace common::resolve {
+
+struct ImageResult {
+  std::string updater;    // "namespace/name"
+  std::string alias;
+  std::string image;      // the repository as written in the spec ("nginx", "ghcr.io/acme/app")
+  std::string repository; // normalised ("docker.io/library/nginx")
+  std::string strategy;   // canonical name ("semver", "newest-build", ...)
+  std::string constraint; // "" when the strategy takes none
+  std::string tag;        // "" on error
+  std::string digest;     // "sha256:..." ("" on error)
+  std::optional<std::string> error;
+  std::string reason;  // on success: how the tag was chosen ("highest of 53 tags satisfying ^1.0")
+  std::vector<std::string> warnings; // stale cache, skipped metadata, ...
+};
+
+struct ResolveOptions {
+  bool fetch_digest = true; // the chosen tag's digest (one HEAD; cached like tags)
+};
+
+// Resolves every image of one updater, in the order of spec.images. Never fails as a whole:
+// each image carries its own error ("no tag qualifies among 53 tags: ...", a registry error).
+std::vector<ImageResult> resolve_updater(const spec::ImageUpdater& updater, TagSource& source,
+                                         const ResolveOptions& options = {});
+
+} // namespace common::resolve
