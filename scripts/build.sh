@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configure and build one flavour of the project.
-#   scripts/build.sh [release|asan|fuzz]   (default release)
+#   scripts/build.sh [release|asan|fuzz] [TARGET...]   (default release, all targets)
 # Build trees: build/ (release), build-asan/ (ASan+UBSan), build-fuzz/ (clang-19 + libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +15,7 @@ case "$flavour" in
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+shift || true
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$jobs" "${targets[@]}"

@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-15}
-scripts/build.sh fuzz
+targets=(version constraint reference spec)
+scripts/build.sh fuzz "${targets[@]/#/fuzz_}"
 mkdir -p build-fuzz/findings
 status=0
-for target in version constraint reference spec; do
+for target in "${targets[@]}"; do
   work=$(mktemp -d)
   [[ -d fuzz/corpus/$target ]] && cp -r "fuzz/corpus/$target/." "$work/"
   echo "fuzz: $target for ${seconds}s" >&2
