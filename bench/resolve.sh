@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Registry benchmark, whole processes: `imageupdater-cmp resolve` on the harness's 5,000-tag
+# repository (realistic tags), cold (no cache) and warm (shared disk cache), beside
+# `skopeo list-tags` and `curl` of the raw list, in the same run, on loopback.
+#   bench/resolve.sh [BUILD_DIR]     (default build; needs hyperfine and skopeo: install-deps.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin=$(realpath "$build/bin/imageupdater-cmp")
+work=$(mktemp -d /dev/shm/iu-bench.XXXXXX)
+trap 'tests/harness/services.sh down "$work/svc" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+tests/harness/services.sh up "$work/svc" >/dev/null
+# shellcheck disable=SC1091
+source "$work/svc/env"
+cat >"$work/spec.yaml" <<YAML
+apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: bench, namespace: bench}
+spec:
+  kind: argocd
+  images: ["big=$REGISTRY_PLAIN_HOST/big:^1.2"]
+  argocd: {app: {name: bench}}
+YAML
+"$bin" resolve -f "$work/spec.yaml" --cache-dir "$work/cache" >/dev/null # fill the warm cache
+hyperfine -N --warmup 3 --runs 30 --export-json "$work/r.json" \
+  "$bin resolve -f $work/spec.yaml --no-cache" \
+  "$bin resolve -f $work/spec.yaml --cache-dir $work/cache" \
+  "skopeo list-tags --tls-verify=false docker://$REGISTRY_PLAIN_HOST/big" \
+  "curl -s $REGISTRY_PLAIN/v2/big/tags/list" >/dev/null 2>&1
+python3 - "$work/r.json" <<'PY'
+import json, sys
+names = ["`resolve` cold (no cache: spec, tags/list of 5,000, HEAD digest, choice)",
+         "`resolve` warm (shared disk cache, no registry request)",
+         "`skopeo list-tags` (list only)", "`curl` of the raw list"]
+r = json.load(open(sys.argv[1]))["results"]
+skopeo = r[2]["median"]
+print("| command | median | min–max | vs skopeo |")
+print("|---|---|---|---|")
+for n, x in zip(names, r):
+    print(f"| {n} | {x['median']*1000:.1f} ms | {x['min']*1000:.1f}–{x['max']*1000:.1f} ms | {skopeo / x['median']:.1f}× |")
+PY
