@@ -8,6 +8,7 @@
 #include "common/policy/strategy.hpp"
 #include "common/util/file.hpp"
 #include "common/util/time.hpp"
+#include "common/util/strings.hpp"
 
 namespace argocd_cmp {
 
@@ -15,15 +16,7 @@ namespace {
 
 using common::util::ErrorKind;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using common::util::trim;
 
 // "a,b" items from every --ignore-tags occurrence; empty items are dropped.
 std::vector<std::string> split_globs(const std::vector<std::string>& values) {

@@ -1,4 +1,5 @@
 #include "common/credentials/dockerconfig.hpp"
+#include "common/util/strings.hpp"
 
 #include <algorithm>
 #include <array>
@@ -18,16 +19,9 @@ constexpr std::string_view k_docker_hub = "docker.io";
 constexpr std::array<std::string_view, 3> k_docker_hub_hosts{"docker.io", "index.docker.io",
                                                              "registry-1.docker.io"};
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using util::to_lower;
 
-bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && to_lower(s.substr(0, prefix.size())) == prefix;
-}
+using util::starts_with_icase;
 
 std::string_view trim_slashes(std::string_view s) {
   while (!s.empty() && s.front() == '/') {

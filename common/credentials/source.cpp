@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "common/credentials/dockerconfig.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::credentials {
 
@@ -16,28 +17,9 @@ constexpr std::size_t k_max_namespace = 63;
 constexpr std::size_t k_max_name = 253;
 constexpr std::size_t k_max_field = 253;
 
-std::string_view trim(std::string_view s) {
-  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using util::trim;
 
-bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) {
-      return false;
-    }
-  }
-  return true;
-}
+using util::starts_with_icase;
 
 bool is_lower_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

@@ -27,6 +27,7 @@
 #include "common/http/sigpipe_guard.hpp"
 #include "common/http/tls_context.hpp"
 #include "common/http/url.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::http {
 namespace {
@@ -38,13 +39,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_chunk = std::size_t{64} << 10;
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) { return lower(x) == lower(y); });
-}
+using util::iequals;
 
 bool is_token(std::string_view s) {
   static constexpr std::string_view k_extra = "!#$%&'*+-.^_`|~";

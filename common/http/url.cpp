@@ -1,4 +1,5 @@
 #include "common/http/url.hpp"
+#include "common/util/strings.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -11,15 +12,8 @@ namespace {
 
 using util::ErrorKind;
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(), lower);
-  return out;
-}
+using util::to_lower;
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

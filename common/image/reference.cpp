@@ -1,4 +1,5 @@
 #include "common/image/reference.hpp"
+#include "common/util/strings.hpp"
 
 #include <cstddef>
 #include <expected>
@@ -396,14 +397,7 @@ bool valid_alias(std::string_view s) noexcept {
   return true;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  constexpr std::string_view k_space = " \t\r\n";
-  const std::size_t begin = s.find_first_not_of(k_space);
-  if (begin == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(begin, s.find_last_not_of(k_space) - begin + 1);
-}
+using util::trim;
 
 } // namespace
 

@@ -14,24 +14,14 @@
 
 #include "common/http/url.hpp"
 #include "common/registry/detail.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::registry {
 namespace {
 
 using util::ErrorKind;
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using util::iequals;
 
 bool is_lower_alnum(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

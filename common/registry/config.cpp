@@ -11,6 +11,7 @@
 #include "common/credentials/source.hpp"
 #include "common/http/url.hpp"
 #include "common/util/duration.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::registry {
 
@@ -20,23 +21,9 @@ using util::ErrorKind;
 
 constexpr std::string_view k_docker_hub = "docker.io";
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using util::to_lower;
 
-std::string_view trim(std::string_view s) {
-  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using util::trim;
 
 // "Index.Docker.IO/acme/" -> "docker.io/acme": the host part folded to lower case with the
 // Docker Hub spellings merged, no trailing '/', a scheme dropped.

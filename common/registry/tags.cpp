@@ -14,6 +14,7 @@
 #include "common/http/url.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::registry {
 namespace {
@@ -28,15 +29,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using util::trim;
 
 bool rel_has_next(std::string_view rel) {
   std::size_t pos = 0;

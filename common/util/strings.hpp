@@ -1,0 +1,18 @@
+// Small ASCII string helpers shared by the parsers. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace common::util {
+
+// Without leading and trailing ASCII white space (space, \t, \n, \v, \f, \r).
+std::string_view trim(std::string_view s) noexcept;
+// ASCII lower case; other bytes unchanged.
+std::string to_lower(std::string_view s);
+// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+// True when `s` starts with `prefix`, ignoring ASCII case.
+bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept;
+
+} // namespace common::util
