@@ -1,8 +1,9 @@
 #include "argocd-cmp/app.hpp"
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+
+#include <CLI/CLI.hpp>
 
 #include "argocd-cmp/io.hpp"
 #include "argocd-cmp/policy_cmd.hpp"
@@ -51,7 +52,8 @@ void add_validate(CLI::App& app, ValidateArgs& a) {
   auto* cmd = app.add_subcommand(
       "validate", "Check ImageUpdater specs; print every problem as FILE:LINE:COL: error|warning: "
                   "message. Exit 2 when any error.");
-  cmd->add_option("-f,--filename,files", a.files, "YAML file(s) with ImageUpdater documents; - = stdin")
+  cmd->add_option("-f,--filename,files", a.files,
+                  "YAML file(s) with ImageUpdater documents; - = stdin")
       ->required();
 }
 
@@ -60,7 +62,8 @@ void add_resolve(CLI::App& app, ResolveArgs& a) {
       "resolve", "Resolve every image of every ImageUpdater in the files against its registry: "
                  "the chosen tag, its digest, the strategy, the constraint and why.\n"
                  "Exit 0: all resolved; 1: some failed (all are printed); 2: bad input.");
-  cmd->add_option("-f,--filename,files", a.files, "YAML file(s) with ImageUpdater documents; - = stdin")
+  cmd->add_option("-f,--filename,files", a.files,
+                  "YAML file(s) with ImageUpdater documents; - = stdin")
       ->required();
   cmd->add_option("-o,--output", a.output, "table | json | yaml")->capture_default_str();
   cmd->add_option("--cache-dir", a.cache_dir,

@@ -1,3 +1,5 @@
 #include "argocd-cmp/app.hpp"
 
-int main(int argc, char** argv) { return argocd_cmp::run(argc, argv); }
+int main(int argc, char** argv) {
+  return argocd_cmp::run(argc, argv);
+}

@@ -7,8 +7,8 @@
 #include "common/policy/policy.hpp"
 #include "common/policy/strategy.hpp"
 #include "common/util/file.hpp"
-#include "common/util/time.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/time.hpp"
 
 namespace argocd_cmp {
 
@@ -44,8 +44,8 @@ common::util::Result<common::policy::Options> to_options(const PolicyArgs& args)
   policy::Options o;
   auto strategy = policy::parse_strategy(args.strategy);
   if (!strategy) {
-    return std::unexpected(common::util::Error{ErrorKind::invalid_input,
-                                               "--strategy: " + strategy.error().message});
+    return std::unexpected(
+        common::util::Error{ErrorKind::invalid_input, "--strategy: " + strategy.error().message});
   }
   o.strategy = *strategy;
   auto order = policy::parse_order(args.order);
@@ -57,13 +57,12 @@ common::util::Result<common::policy::Options> to_options(const PolicyArgs& args)
   if (args.dialect == "flux") {
     o.dialect = policy::SemverDialect::flux;
   } else if (args.dialect != "argocd") {
-    return common::util::fail(ErrorKind::invalid_input,
-                              "--dialect: unknown dialect \"" + args.dialect +
-                                  "\" (valid: argocd, flux)");
+    return common::util::fail(ErrorKind::invalid_input, "--dialect: unknown dialect \"" +
+                                                            args.dialect +
+                                                            "\" (valid: argocd, flux)");
   }
   if (!args.filter_extract.empty() && args.filter_pattern.empty()) {
-    return common::util::fail(ErrorKind::invalid_input,
-                              "--filter-extract needs --filter-pattern");
+    return common::util::fail(ErrorKind::invalid_input, "--filter-extract needs --filter-pattern");
   }
   if (!args.platforms.empty()) {
     // Tags from stdin carry no manifests, so platforms only get checked here; `resolve` uses them.
@@ -112,8 +111,7 @@ common::util::Result<std::vector<common::policy::Tag>> parse_tag_lines(std::stri
         return common::util::fail(ErrorKind::invalid_input,
                                   "stdin:" + std::to_string(line_no) + ": tag \"" +
                                       std::string(name) + "\": invalid created time \"" +
-                                      std::string(created_text) + "\": " +
-                                      created.error().message);
+                                      std::string(created_text) + "\": " + created.error().message);
       }
       tag.created = *created;
     }

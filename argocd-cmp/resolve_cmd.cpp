@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/cache/disk_cache.hpp"
 #include "common/credentials/environment.hpp"
@@ -65,8 +66,9 @@ void print_table(const std::vector<ImageResult>& results, std::FILE* out) {
   const char* headers[] = {"UPDATER", "ALIAS", "IMAGE", "STRATEGY", "CONSTRAINT", "TAG", "DIGEST"};
   std::vector<std::array<std::string, 7>> rows;
   for (const auto& r : results) {
-    rows.push_back({r.updater, r.alias, r.image, r.strategy, r.constraint.empty() ? "-" : r.constraint,
-                    r.tag.empty() ? "-" : r.tag, r.digest.empty() ? "-" : short_digest(r.digest)});
+    rows.push_back({r.updater, r.alias, r.image, r.strategy,
+                    r.constraint.empty() ? "-" : r.constraint, r.tag.empty() ? "-" : r.tag,
+                    r.digest.empty() ? "-" : short_digest(r.digest)});
   }
   std::array<std::size_t, 7> width{};
   for (std::size_t c = 0; c < 7; ++c) {
@@ -131,9 +133,11 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
   if (args.output != "table" && args.output != "json" && args.output != "yaml") {
     return fail(io, "-o: unknown output format \"" + args.output + "\" (valid: table, json, yaml)");
   }
-  auto ttl = common::util::parse_go_duration(env_or(args.cache_ttl, "IMAGEUPDATER_CACHE_TTL", "2m"));
+  auto ttl =
+      common::util::parse_go_duration(env_or(args.cache_ttl, "IMAGEUPDATER_CACHE_TTL", "2m"));
   if (!ttl || ttl->count() < 0) {
-    return fail(io, "--cache-ttl: " + (ttl ? std::string("must not be negative") : ttl.error().message));
+    return fail(io, "--cache-ttl: " +
+                        (ttl ? std::string("must not be negative") : ttl.error().message));
   }
 
   // Read and validate every spec first: nothing is resolved for a spec with errors.
@@ -219,8 +223,8 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
   } else {
     print_table(results, io.out);
   }
-  const bool any_failed =
-      std::any_of(results.begin(), results.end(), [](const ImageResult& r) { return r.error.has_value(); });
+  const bool any_failed = std::any_of(results.begin(), results.end(),
+                                      [](const ImageResult& r) { return r.error.has_value(); });
   return any_failed ? k_exit_failed : k_exit_ok;
 }
 

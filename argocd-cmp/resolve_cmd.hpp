@@ -13,12 +13,12 @@ namespace argocd_cmp {
 
 struct ResolveArgs {
   std::vector<std::string> files;
-  std::string output = "table";  // table | json | yaml
-  std::string cache_dir;         // "" = IMAGEUPDATER_CACHE_DIR, else the user's cache dir
-  std::string cache_ttl;         // "" = IMAGEUPDATER_CACHE_TTL, else 2m
-  bool no_cache = false;         // no disk cache (answers are still shared within the process)
-  std::string registries_conf;   // "" = IMAGEUPDATER_REGISTRIES_CONF, else built-in defaults
-  std::string secrets_dir;       // "" = IMAGEUPDATER_SECRETS_DIR, else none
+  std::string output = "table"; // table | json | yaml
+  std::string cache_dir;        // "" = IMAGEUPDATER_CACHE_DIR, else the user's cache dir
+  std::string cache_ttl;        // "" = IMAGEUPDATER_CACHE_TTL, else 2m
+  bool no_cache = false;        // no disk cache (answers are still shared within the process)
+  std::string registries_conf;  // "" = IMAGEUPDATER_REGISTRIES_CONF, else built-in defaults
+  std::string secrets_dir;      // "" = IMAGEUPDATER_SECRETS_DIR, else none
 };
 
 int run_resolve(const ResolveArgs& args, const Io& io);

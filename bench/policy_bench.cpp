@@ -1,10 +1,12 @@
-// select() throughput on the peers' tag lists (tests/harness/gen-tags.sh), without process start-up.
-#include <benchmark/benchmark.h>
+// select() throughput on the peers' tag lists (tests/harness/gen-tags.sh), without process
+// start-up.
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "common/policy/policy.hpp"
 
@@ -17,7 +19,8 @@ struct TagList {
 
 std::unique_ptr<TagList> generate(int n) {
   auto list = std::make_unique<TagList>();
-  std::string cmd = std::string(IU_SOURCE_DIR) + "/tests/harness/gen-tags.sh " + std::to_string(n) + " 42";
+  std::string cmd =
+      std::string(IU_SOURCE_DIR) + "/tests/harness/gen-tags.sh " + std::to_string(n) + " 42";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), &::pclose);
   if (!pipe) {
     throw std::runtime_error("cannot run " + cmd);
@@ -60,9 +63,8 @@ int main(int argc, char** argv) {
     const TagList& list = *lists.back();
     for (std::string c : {"^1.2", ">=1.0 <3.0 || ~5.1", "*"}) {
       std::string name = "select_semver/" + std::to_string(n) + "/" + c;
-      benchmark::RegisterBenchmark(name.c_str(), [&list, c](benchmark::State& s) {
-        select_semver(s, list, c);
-      });
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [&list, c](benchmark::State& s) { select_semver(s, list, c); });
     }
   }
   benchmark::Initialize(&argc, argv);

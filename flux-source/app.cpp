@@ -1,8 +1,9 @@
 #include "flux-source/app.hpp"
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+
+#include <CLI/CLI.hpp>
 
 namespace flux_source {
 

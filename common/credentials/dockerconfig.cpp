@@ -1,5 +1,4 @@
 #include "common/credentials/dockerconfig.hpp"
-#include "common/util/strings.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,6 +6,8 @@
 #include <tuple>
 
 #include <nlohmann/json.hpp>
+
+#include "common/util/strings.hpp"
 
 namespace common::credentials {
 

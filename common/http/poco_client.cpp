@@ -39,7 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_chunk = std::size_t{64} << 10;
 
-
 using util::iequals;
 
 bool is_token(std::string_view s) {

@@ -1,5 +1,4 @@
 #include "common/http/url.hpp"
-#include "common/util/strings.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -7,11 +6,12 @@
 #include <charconv>
 #include <netinet/in.h>
 
+#include "common/util/strings.hpp"
+
 namespace common::http {
 namespace {
 
 using util::ErrorKind;
-
 
 using util::to_lower;
 

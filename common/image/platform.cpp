@@ -1,10 +1,11 @@
 #include "common/image/platform.hpp"
-#include "common/util/strings.hpp"
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/util/strings.hpp"
 
 namespace common::image {
 namespace {

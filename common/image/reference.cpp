@@ -1,10 +1,11 @@
 #include "common/image/reference.hpp"
-#include "common/util/strings.hpp"
 
 #include <cstddef>
 #include <expected>
 #include <string>
 #include <string_view>
+
+#include "common/util/strings.hpp"
 
 namespace common::image {
 namespace {

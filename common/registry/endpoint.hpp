@@ -13,10 +13,11 @@ namespace common::registry {
 enum class TagSortMode { none, latest_first, latest_last };
 
 struct Endpoint {
-  std::string name;     // for logs: "Docker Hub", "ghcr", or the host
-  std::string prefix;   // image prefix this endpoint serves: "docker.io", "ghcr.io", "host:5000"
-  std::string api_url;  // "https://registry-1.docker.io", "http://127.0.0.1:5000"
-  std::string credentials; // credential source string ("pullsecret:ns/name", "env:VAR", ...), "" = none
+  std::string name;    // for logs: "Docker Hub", "ghcr", or the host
+  std::string prefix;  // image prefix this endpoint serves: "docker.io", "ghcr.io", "host:5000"
+  std::string api_url; // "https://registry-1.docker.io", "http://127.0.0.1:5000"
+  std::string
+      credentials; // credential source string ("pullsecret:ns/name", "env:VAR", ...), "" = none
   std::optional<std::chrono::seconds> creds_expire; // re-read credentials after this long
   bool insecure = false;   // skip TLS verification / allow plain HTTP to a non-loopback host
   std::string ca_file;     // extra CA bundle for this registry, "" = system bundle only

@@ -1,6 +1,5 @@
 #include "common/resolve/registry_source.hpp"
 
-
 namespace common::resolve {
 
 namespace {
@@ -36,8 +35,8 @@ std::string platforms_key(const std::vector<image::Platform>& platforms) {
 } // namespace
 
 RegistrySource::RegistrySource(const registry::RegistriesConfig& registries,
-                               credentials::Resolver& creds, http::Client& http,
-                               util::Clock& clock, cache::DiskCache* cache, SourceOptions options)
+                               credentials::Resolver& creds, http::Client& http, util::Clock& clock,
+                               cache::DiskCache* cache, SourceOptions options)
     : m_registries(registries), m_creds(creds), m_http(http), m_clock(clock), m_cache(cache),
       m_options(std::move(options)) {}
 
@@ -53,11 +52,10 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
     return &it->second;
   }
   const std::string& host = target.repository.registry;
-  auto resolved = source.empty()
-                      ? m_creds.resolve_default(host, target.repository.repository,
-                                                endpoint.creds_expire)
-                      : m_creds.resolve(source, host, target.repository.repository,
-                                        endpoint.creds_expire);
+  auto resolved =
+      source.empty()
+          ? m_creds.resolve_default(host, target.repository.repository, endpoint.creds_expire)
+          : m_creds.resolve(source, host, target.repository.repository, endpoint.creds_expire);
   if (!resolved) {
     return util::fail(resolved.error().kind,
                       "credentials for " + host + ": " + resolved.error().message);
@@ -107,36 +105,38 @@ util::Result<TagList> RegistrySource::list_tags(const Target& target) {
   }
   registry::Client& client = *(*session)->client;
   const std::string& repo = target.repository.repository;
-  auto entry = cached("tags", (*session)->identity + "|" + repo, [&]() -> util::Result<std::string> {
-    auto tags = client.list_tags(repo);
-    if (!tags) {
-      return std::unexpected(tags.error());
-    }
-    return join_lines(*tags);
-  });
+  auto entry =
+      cached("tags", (*session)->identity + "|" + repo, [&]() -> util::Result<std::string> {
+        auto tags = client.list_tags(repo);
+        if (!tags) {
+          return std::unexpected(tags.error());
+        }
+        return join_lines(*tags);
+      });
   if (!entry) {
     return std::unexpected(entry.error());
   }
   return TagList{split_lines(entry->data), entry->warning};
 }
 
-util::Result<util::Timestamp> RegistrySource::created(const Target& target, const std::string& tag,
-                                                      const std::vector<image::Platform>& platforms) {
+util::Result<util::Timestamp>
+RegistrySource::created(const Target& target, const std::string& tag,
+                        const std::vector<image::Platform>& platforms) {
   auto session = session_for(target);
   if (!session) {
     return std::unexpected(session.error());
   }
   registry::Client& client = *(*session)->client;
   const std::string& repo = target.repository.repository;
-  auto entry = cached("created",
-                      (*session)->identity + "|" + repo + ":" + tag + "|" + platforms_key(platforms),
-                      [&]() -> util::Result<std::string> {
-                        auto info = client.created_for(repo, tag, platforms);
-                        if (!info) {
-                          return std::unexpected(info.error());
-                        }
-                        return util::format_rfc3339(info->created);
-                      });
+  auto entry = cached(
+      "created", (*session)->identity + "|" + repo + ":" + tag + "|" + platforms_key(platforms),
+      [&]() -> util::Result<std::string> {
+        auto info = client.created_for(repo, tag, platforms);
+        if (!info) {
+          return std::unexpected(info.error());
+        }
+        return util::format_rfc3339(info->created);
+      });
   if (!entry) {
     return std::unexpected(entry.error());
   }

@@ -56,9 +56,9 @@ private:
   cache::DiskCache* m_cache;
   SourceOptions m_options;
   std::mutex m_mutex;
-  std::map<std::string, Session, std::less<>> m_sessions;       // by endpoint + credential source
+  std::map<std::string, Session, std::less<>> m_sessions; // by endpoint + credential source
   std::mutex m_memo_mutex;
-  std::map<std::string, cache::Entry, std::less<>> m_memo; // without a disk cache
+  std::map<std::string, cache::Entry, std::less<>> m_memo;                  // without a disk cache
   std::map<std::string, std::shared_ptr<registry::RateLimiter>> m_limiters; // by endpoint URL
 };
 

@@ -52,11 +52,10 @@ with_build_times(const policy::Policy& policy, std::vector<policy::Tag> tags, Ta
                  std::vector<std::string>& warnings) {
   auto candidates = policy.candidates(tags);
   if (candidates.size() > k_max_metadata_tags) {
-    return util::fail(util::ErrorKind::too_large,
-                      std::to_string(candidates.size()) +
-                          " candidate tags for newest-build (at most " +
-                          std::to_string(k_max_metadata_tags) +
-                          "): narrow them with allow-tags or ignore-tags");
+    return util::fail(
+        util::ErrorKind::too_large,
+        std::to_string(candidates.size()) + " candidate tags for newest-build (at most " +
+            std::to_string(k_max_metadata_tags) + "): narrow them with allow-tags or ignore-tags");
   }
   std::vector<policy::Tag> out;
   out.reserve(candidates.size());
@@ -110,8 +109,8 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
     tags.push_back({t, std::nullopt});
   }
   if (settings.policy.strategy == policy::Strategy::newest_build) {
-    auto timed = with_build_times(*policy, std::move(tags), source, target, settings.platforms,
-                                  r.warnings);
+    auto timed =
+        with_build_times(*policy, std::move(tags), source, target, settings.platforms, r.warnings);
     if (!timed) {
       r.error = timed.error().message;
       return r;

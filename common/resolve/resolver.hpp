@@ -12,7 +12,7 @@
 namespace common::resolve {
 
 struct ImageResult {
-  std::string updater;    // "namespace/name"
+  std::string updater; // "namespace/name"
   std::string alias;
   std::string image;      // the repository as written in the spec ("nginx", "ghcr.io/acme/app")
   std::string repository; // normalised ("docker.io/library/nginx")
@@ -21,7 +21,7 @@ struct ImageResult {
   std::string tag;        // "" on error
   std::string digest;     // "sha256:..." ("" on error)
   std::optional<std::string> error;
-  std::string reason;  // on success: how the tag was chosen ("highest of 53 tags satisfying ^1.0")
+  std::string reason; // on success: how the tag was chosen ("highest of 53 tags satisfying ^1.0")
   std::vector<std::string> warnings; // stale cache, skipped metadata, ...
 };
 

@@ -139,7 +139,6 @@ constexpr bool is_ident_char(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
 }
 
-
 // Most tags of a repository are not versions, so the failure path is hot too: one allocation.
 util::Result<Version> invalid(std::string_view text, std::string_view why) {
   static constexpr std::string_view k_prefix = "invalid semantic version ";

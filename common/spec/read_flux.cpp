@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "common/util/duration.hpp"
 #include "common/spec/reader.hpp"
+#include "common/util/duration.hpp"
 
 namespace common::spec::detail {
 namespace {

@@ -27,7 +27,8 @@ struct Error {
   std::string message;
 };
 
-template <class T> using Result = std::expected<T, Error>;
+template <class T>
+using Result = std::expected<T, Error>;
 
 // Builds the unexpected value of a Result: `return util::fail(ErrorKind::invalid_input, "...")`.
 inline std::unexpected<Error> fail(ErrorKind kind, std::string message) {

@@ -9,7 +9,9 @@ namespace common::util {
 
 namespace {
 
-std::string system_reason(int err) { return std::strerror(err); }
+std::string system_reason(int err) {
+  return std::strerror(err);
+}
 
 } // namespace
 
@@ -20,8 +22,8 @@ Result<std::string> read_stream(std::FILE* stream, const std::string& what, std:
     std::size_t n = std::fread(buffer, 1, sizeof buffer, stream);
     if (n > 0) {
       if (out.size() + n > max_bytes) {
-        return fail(ErrorKind::too_large, what + ": larger than " + std::to_string(max_bytes) +
-                                              " bytes");
+        return fail(ErrorKind::too_large,
+                    what + ": larger than " + std::to_string(max_bytes) + " bytes");
       }
       out.append(buffer, n);
     }

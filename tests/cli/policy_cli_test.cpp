@@ -1,8 +1,9 @@
 // `imageupdater-cmp policy` through the built binary: exit codes, stdout, stderr.
-#include <gtest/gtest.h>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/process.hpp"
 

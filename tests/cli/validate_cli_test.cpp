@@ -1,6 +1,7 @@
 // `imageupdater-cmp validate` through the built binary.
-#include <gtest/gtest.h>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/process.hpp"
 

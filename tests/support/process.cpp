@@ -42,7 +42,9 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return p.string();
 }
 
-std::string binary(const std::string& name) { return std::string(IU_BINARY_DIR) + "/bin/" + name; }
+std::string binary(const std::string& name) {
+  return std::string(IU_BINARY_DIR) + "/bin/" + name;
+}
 
 // Files rather than pipes for the child's streams: no deadlock however much it writes.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text,

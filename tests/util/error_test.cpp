@@ -1,6 +1,6 @@
-#include "common/util/error.hpp"
-
 #include <gtest/gtest.h>
+
+#include "common/util/error.hpp"
 
 namespace common::util {
 namespace {

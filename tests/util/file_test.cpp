@@ -1,7 +1,8 @@
-#include "common/util/file.hpp"
+#include <string>
 
 #include <gtest/gtest.h>
-#include <string>
+
+#include "common/util/file.hpp"
 
 #include "tests/support/process.hpp"
 

@@ -1,6 +1,6 @@
-#include "common/util/strings.hpp"
-
 #include <gtest/gtest.h>
+
+#include "common/util/strings.hpp"
 
 namespace common::util {
 namespace {
