@@ -203,8 +203,11 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
         clock.sleep_for(backoff(attempt));
         continue;
       }
+      // The http layer's messages already name the request ("GET <url>: ..."); say it once.
+      const std::string& why = response.error().message;
+      const bool named = why.starts_with(request.method + " ");
       return util::fail(response.error().kind,
-                        label() + ": " + what + ": " + response.error().message + attempts);
+                        label() + ": " + (named ? why : what + ": " + why) + attempts);
     }
     const int status = response->status;
     if (!retryable_status(status)) {

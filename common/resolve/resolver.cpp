@@ -60,16 +60,29 @@ with_build_times(const policy::Policy& policy, std::vector<policy::Tag> tags, Ta
   std::vector<policy::Tag> out;
   out.reserve(candidates.size());
   std::size_t no_platform = 0;
+  std::string first_missing; // the registry's word on the first tag without a build time
   for (std::size_t i : candidates) {
     auto created = source.created(target, std::string(tags[i].name), platforms);
     if (!created) {
       if (created.error().kind == util::ErrorKind::not_found) {
-        ++no_platform;
+        if (no_platform++ == 0) {
+          first_missing = created.error().message;
+        }
         continue;
       }
       return std::unexpected(created.error());
     }
     out.push_back({tags[i].name, *created});
+  }
+  if (out.empty() && no_platform > 0) {
+    std::string wanted;
+    for (const auto& p : platforms) {
+      wanted += (wanted.empty() ? "" : ", ") + p.to_string();
+    }
+    return util::fail(util::ErrorKind::not_found,
+                      "none of the " + plural(no_platform, "candidate tag") +
+                          " has a build time for " + (wanted.empty() ? "any platform" : wanted) +
+                          " (first: " + first_missing + ")");
   }
   if (no_platform > 0) {
     warnings.push_back(plural(no_platform, "tag") +
