@@ -13,23 +13,13 @@
 
 #include <re2/re2.h>
 
+#include "common/util/strings.hpp"
+
 namespace common::policy::detail {
 namespace {
 
 char lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
 }
 
 bool is_digit(char c) noexcept {
@@ -70,12 +60,11 @@ AllowTags::~AllowTags() = default;
 
 util::Result<AllowTags> AllowTags::compile(std::string_view expression) {
   AllowTags out;
-  if (expression.empty() || equals_ignore_case(expression, "any")) {
+  if (expression.empty() || util::iequals(expression, "any")) {
     return out;
   }
   const std::size_t colon = expression.find(':');
-  if (colon == std::string_view::npos ||
-      !equals_ignore_case(expression.substr(0, colon), "regexp")) {
+  if (colon == std::string_view::npos || !util::iequals(expression.substr(0, colon), "regexp")) {
     return util::fail(util::ErrorKind::invalid_input,
                       "invalid allow-tags " + quoted(expression) +
                           ": expected \"\", \"any\" or \"regexp:<expression>\"");
