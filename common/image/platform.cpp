@@ -16,25 +16,8 @@ using util::ErrorKind;
 // line cannot flood the log.
 constexpr std::size_t k_quote_max = 100;
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  const std::size_t n = s.size() > k_quote_max ? k_quote_max : s.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += '?';
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  if (n < s.size()) {
-    out += "...";
-  }
-  return out;
+std::string quote_input(std::string_view s) {
+  return util::quote(s, k_quote_max);
 }
 
 // [a-z0-9_.-]+: what OCI indexes use. Upper case is refused rather than folded, so that a
@@ -76,7 +59,7 @@ util::Result<Platform> parse_platform(std::string_view text) {
     const std::size_t slash = text.find('/', start);
     if (count == 3) {
       return util::fail(ErrorKind::invalid_input,
-                        "invalid platform " + quote(text) + ": expected os/arch[/variant]");
+                        "invalid platform " + quote_input(text) + ": expected os/arch[/variant]");
     }
     parts[count++] = text.substr(start, slash - start);
     if (slash == std::string_view::npos) {
@@ -86,16 +69,16 @@ util::Result<Platform> parse_platform(std::string_view text) {
   }
   if (count < 2) {
     return util::fail(ErrorKind::invalid_input,
-                      "invalid platform " + quote(text) + ": expected os/arch[/variant]");
+                      "invalid platform " + quote_input(text) + ": expected os/arch[/variant]");
   }
   for (std::size_t i = 0; i < count; ++i) {
     if (parts[i].empty()) {
       return util::fail(ErrorKind::invalid_input,
-                        "invalid platform " + quote(text) + ": empty part");
+                        "invalid platform " + quote_input(text) + ": empty part");
     }
     if (!valid_part(parts[i])) {
-      return util::fail(ErrorKind::invalid_input, "invalid platform " + quote(text) + ": " +
-                                                      quote(parts[i]) +
+      return util::fail(ErrorKind::invalid_input, "invalid platform " + quote_input(text) + ": " +
+                                                      quote_input(parts[i]) +
                                                       " is not lower-case [a-z0-9_.-]+");
     }
   }
@@ -113,7 +96,7 @@ util::Result<std::vector<Platform>> parse_platforms(std::string_view text) {
     const std::size_t comma = text.find(',', start);
     const std::string_view item = trim(text.substr(start, comma - start));
     if (item.empty()) {
-      return util::fail(ErrorKind::invalid_input, "empty platform in list " + quote(text));
+      return util::fail(ErrorKind::invalid_input, "empty platform in list " + quote_input(text));
     }
     auto platform = parse_platform(item);
     if (!platform) {

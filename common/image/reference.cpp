@@ -23,6 +23,10 @@ constexpr std::size_t k_digest_hex_min = 32;
 // multi-kilobyte log line.
 constexpr std::size_t k_quote_max = 200;
 
+std::string quote_input(std::string_view s) {
+  return util::quote(s, k_quote_max);
+}
+
 // The reason a reference was rejected, without the "invalid reference ..." prefix: the two
 // public parsers wrap it differently.
 using Parsed = std::expected<Reference, std::string>;
@@ -60,32 +64,6 @@ bool has_upper(std::string_view s) noexcept {
     }
   }
   return false;
-}
-
-// Quotes user input for an error message: escapes quotes, backslashes and control bytes and
-// cuts very long input.
-std::string quote(std::string_view s) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  const std::size_t n = s.size() > k_quote_max ? k_quote_max : s.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\x";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  if (n < s.size()) {
-    out += "...";
-  }
-  return out;
 }
 
 // path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
@@ -196,14 +174,15 @@ std::string tag_problem(std::string_view tag) {
     return "empty tag after ':'";
   }
   if (tag.size() > k_tag_max) {
-    return "tag " + quote(tag) + " is longer than 128 characters";
+    return "tag " + quote_input(tag) + " is longer than 128 characters";
   }
   if (!is_word(tag.front())) {
-    return "invalid tag " + quote(tag) + ": must start with a letter, digit or '_'";
+    return "invalid tag " + quote_input(tag) + ": must start with a letter, digit or '_'";
   }
   for (char c : tag) {
     if (!is_word(c) && c != '.' && c != '-') {
-      return "invalid tag " + quote(tag) + ": only letters, digits, '_', '.' and '-' are allowed";
+      return "invalid tag " + quote_input(tag) +
+             ": only letters, digits, '_', '.' and '-' are allowed";
     }
   }
   return {};
@@ -214,7 +193,7 @@ std::string tag_problem(std::string_view tag) {
 // go-digest does): lower-case hex of the hash's length. Returns the reason or "".
 std::string digest_problem(std::string_view digest) {
   // Built only on failure: the success path runs for every image of every manifest.
-  const auto bad = [digest] { return "invalid digest " + quote(digest); };
+  const auto bad = [digest] { return "invalid digest " + quote_input(digest); };
   const std::size_t colon = digest.find(':');
   if (colon == std::string_view::npos) {
     return bad() + ": expected algorithm:hex";
@@ -281,10 +260,10 @@ std::string path_problem(std::string_view path) {
     if (component.empty()) {
       return path.size() == start && start == 0
                  ? std::string("repository name must have at least one component")
-                 : "empty path component in " + quote(path);
+                 : "empty path component in " + quote_input(path);
     }
     if (!valid_path_component(component)) {
-      return "invalid path component " + quote(component);
+      return "invalid path component " + quote_input(component);
     }
     if (slash == std::string_view::npos) {
       return {};
@@ -359,7 +338,7 @@ Parsed parse(std::string_view text) {
     }
     // Also where distribution would fall back to a registry-less name ("a__b.c/d"): every
     // Reference here has a registry, so such a name is refused instead.
-    return std::unexpected("invalid registry " + quote(registry));
+    return std::unexpected("invalid registry " + quote_input(registry));
   }
   if (colon != std::string_view::npos) {
     if (std::string problem = tag_problem(tag); !problem.empty()) {
@@ -452,7 +431,7 @@ util::Result<Reference> parse_reference(std::string_view text) {
   Parsed parsed = parse(text);
   if (!parsed) {
     return util::fail(ErrorKind::invalid_input,
-                      "invalid reference " + quote(text) + ": " + parsed.error());
+                      "invalid reference " + quote_input(text) + ": " + parsed.error());
   }
   return std::move(*parsed);
 }
@@ -472,17 +451,17 @@ util::Result<ImageSpec> parse_image_spec(std::string_view text) {
     const std::string_view alias = spec.substr(0, eq);
     image = spec.substr(eq + 1);
     if (alias.empty()) {
-      return util::fail(ErrorKind::invalid_input, "empty alias in image spec " + quote(spec));
+      return util::fail(ErrorKind::invalid_input, "empty alias in image spec " + quote_input(spec));
     }
     if (!valid_alias(alias)) {
-      return util::fail(ErrorKind::invalid_input, "invalid alias " + quote(alias) +
-                                                      " in image spec " + quote(spec) +
+      return util::fail(ErrorKind::invalid_input, "invalid alias " + quote_input(alias) +
+                                                      " in image spec " + quote_input(spec) +
                                                       ": must match [a-zA-Z0-9][a-zA-Z0-9-._/]*");
     }
     out.alias = alias;
   }
   if (image.empty()) {
-    return util::fail(ErrorKind::invalid_input, "empty image in image spec " + quote(spec));
+    return util::fail(ErrorKind::invalid_input, "empty image in image spec " + quote_input(spec));
   }
 
   // The constraint starts at the first ':' after the last '/' of the name: a ':' before a
@@ -498,7 +477,7 @@ util::Result<ImageSpec> parse_image_spec(std::string_view text) {
     const std::string_view constraint = trim(head.substr(colon + 1));
     if (constraint.empty()) {
       return util::fail(ErrorKind::invalid_input,
-                        "empty constraint after ':' in image spec " + quote(spec));
+                        "empty constraint after ':' in image spec " + quote_input(spec));
     }
     out.constraint = constraint;
   }
@@ -507,18 +486,18 @@ util::Result<ImageSpec> parse_image_spec(std::string_view text) {
     out.written += image.substr(at);
   }
   if (name.empty()) {
-    return util::fail(ErrorKind::invalid_input, "empty image in image spec " + quote(spec));
+    return util::fail(ErrorKind::invalid_input, "empty image in image spec " + quote_input(spec));
   }
 
   Parsed parsed = parse(out.written);
   if (!parsed) {
     return util::fail(ErrorKind::invalid_input,
-                      "invalid image " + quote(out.written) + ": " + parsed.error());
+                      "invalid image " + quote_input(out.written) + ": " + parsed.error());
   }
   if (!parsed->tag.empty()) {
     // Cannot happen: every ':' after the last '/' went to the constraint. Kept as a guard so a
     // future change to the split cannot hand out a tagged ref.
-    return util::fail(ErrorKind::internal, "image " + quote(out.written) + " kept a tag");
+    return util::fail(ErrorKind::internal, "image " + quote_input(out.written) + " kept a tag");
   }
   out.ref = std::move(*parsed);
   if (out.alias.empty()) {

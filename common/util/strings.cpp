@@ -48,4 +48,28 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+std::string quote(std::string_view s, std::size_t max) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  const std::size_t n = s.size() > max ? max : s.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (n < s.size()) {
+    out += "...";
+  }
+  return out;
+}
+
 } // namespace common::util

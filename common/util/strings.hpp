@@ -1,6 +1,7 @@
 // Small ASCII string helpers shared by the parsers. Pure.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,9 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // True when `s` starts with `prefix`, ignoring ASCII case.
 bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept;
+
+// `s` in double quotes for an error message: quotes and backslashes escaped, control and
+// non-ASCII bytes as \xNN, cut after `max` bytes with "..." so garbage cannot flood a log.
+std::string quote(std::string_view s, std::size_t max = 200);
 
 } // namespace common::util

@@ -22,3 +22,15 @@ TEST(UtilStrings, CaseHelpersAreAsciiOnly) {
 
 } // namespace
 } // namespace common::util
+
+namespace common::util {
+namespace {
+
+TEST(UtilStrings, QuoteEscapesAndCuts) {
+  EXPECT_EQ(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(quote("x\ny"), "\"x\\x0ay\"");
+  EXPECT_EQ(quote("abcdef", 3), "\"abc\"...");
+}
+
+} // namespace
+} // namespace common::util
