@@ -11,29 +11,28 @@
 #include <vector>
 
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
 #include "common/http/sigpipe_guard.hpp"
-#include "common/http/tls_context.hpp"
+#include "common/http/socket_timeouts.hpp"
+#include "common/http/tls_module.hpp"
 #include "common/http/url.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::http {
 namespace {
 
+using detail::set_timeouts;
 using detail::SigpipeGuard;
-using detail::TlsContext;
+using detail::TlsConnector;
+using detail::TlsModule;
+using detail::to_timespan;
 using util::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
@@ -49,30 +48,15 @@ bool is_token(std::string_view s) {
   });
 }
 
-Poco::Timespan to_timespan(std::chrono::milliseconds ms) {
-  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
+// The key under which connectors for equal settings are shared.
+std::string tls_key(const TlsOptions& tls) {
+  return tls.insecure_skip_verify ? std::string("insecure") : "verify:" + tls.ca_file;
 }
-
-// Poco 1.11 TLS sockets wait twice before a read (or write) times out: the blocking SSL_read()
-// for SO_RCVTIMEO, then, on SSL_ERROR_WANT_READ, a poll() for the receive timeout again.
-// Halving the socket timeouts of TLS connections keeps the effective wait at the requested one.
-void set_timeouts(Poco::Net::StreamSocket& socket, bool tls, std::chrono::milliseconds timeout) {
-  const auto effective = std::max(tls ? timeout / 2 : timeout, std::chrono::milliseconds(1));
-  socket.setReceiveTimeout(to_timespan(effective)); // 0 would mean "wait forever"
-  socket.setSendTimeout(to_timespan(effective));
-}
-
-// Balances Poco::Net::initializeSSL()/uninitializeSSL() (reference counted by Poco).
-struct SslLibrary {
-  SslLibrary() { Poco::Net::initializeSSL(); }
-  ~SslLibrary() { Poco::Net::uninitializeSSL(); }
-  SslLibrary(const SslLibrary&) = delete;
-  SslLibrary& operator=(const SslLibrary&) = delete;
-};
 
 // A pooled connection; `tls` outlives `session`, whose SSL objects point back to it.
 struct Connection {
-  std::shared_ptr<TlsContext> tls;
+  std::shared_ptr<TlsConnector> tls; // null for plain HTTP
+  const TlsModule* module = nullptr; // the module that made `tls`
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   Clock::time_point idle_since{};
   bool reused = false;
@@ -90,38 +74,49 @@ struct Failure {
 } // namespace
 
 struct PocoClient::Impl {
-  SslLibrary ssl; // first: initialised before, uninitialised after everything below
   ClientOptions options;
   std::string system_ca;
   mutable std::mutex mutex;
-  std::map<std::string, std::shared_ptr<TlsContext>> contexts; // by tls_key()
-  std::map<std::string, std::vector<Connection>> idle;         // by origin, most recent last
+  // Loaded on the first https origin (tls_module.hpp), never before: a process that talks only
+  // to plain-HTTP loopback registries, or to none (warm cache), never loads OpenSSL.
+  const TlsModule* tls_module = nullptr;
+  std::map<std::string, std::shared_ptr<TlsConnector>> connectors; // by tls_key()
+  std::map<std::string, std::vector<Connection>> idle;             // by origin, most recent last
 
-  util::Result<std::shared_ptr<TlsContext>> context_for(const Url& url);
+  util::Result<std::shared_ptr<TlsConnector>> connector_for(const Url& url);
   util::Result<Connection> acquire(const Url& url, bool fresh);
   void release(const std::string& origin, Connection connection);
   std::optional<Failure> exchange(Connection& connection, const Url& url, const Request& request,
                                   const Limits& limits, Response& response, bool& keep);
 };
 
-util::Result<std::shared_ptr<TlsContext>> PocoClient::Impl::context_for(const Url& url) {
+util::Result<std::shared_ptr<TlsConnector>> PocoClient::Impl::connector_for(const Url& url) {
   const auto it = options.tls.find(origin(url));
   const TlsOptions tls = it == options.tls.end() ? TlsOptions{} : it->second;
-  const std::string key = detail::tls_key(tls);
+  const std::string key = tls_key(tls);
+  const TlsModule* module = nullptr;
   {
     const std::lock_guard lock(mutex);
-    if (const auto found = contexts.find(key); found != contexts.end()) {
+    if (const auto found = connectors.find(key); found != connectors.end()) {
       return found->second;
     }
+    if (tls_module == nullptr) {
+      auto loaded = detail::load_tls_module();
+      if (!loaded) {
+        return std::unexpected(loaded.error());
+      }
+      tls_module = *loaded;
+    }
+    module = tls_module;
   }
   // Loading a CA bundle takes tens of milliseconds: not under the pool's lock. Failures are not
-  // cached (the file may be fixed); a context built twice by racing threads is harmless.
-  auto made = TlsContext::make(tls, system_ca);
+  // cached (the file may be fixed); a connector built twice by racing threads is harmless.
+  auto made = module->connector(tls, system_ca);
   if (!made) {
     return std::unexpected(made.error());
   }
   const std::lock_guard lock(mutex);
-  return contexts.try_emplace(key, std::move(*made)).first->second;
+  return connectors.try_emplace(key, std::move(*made)).first->second;
 }
 
 util::Result<Connection> PocoClient::Impl::acquire(const Url& url, bool fresh) {
@@ -154,11 +149,13 @@ util::Result<Connection> PocoClient::Impl::acquire(const Url& url, bool fresh) {
   // A fresh connection is opened by exchange(), where its failures are mapped like the rest.
   Connection c;
   if (url.scheme == "https") {
-    auto tls = context_for(url);
+    auto tls = connector_for(url);
     if (!tls) {
       return std::unexpected(tls.error());
     }
     c.tls = std::move(*tls);
+    const std::lock_guard lock(mutex);
+    c.module = tls_module; // set by connector_for()
   }
   return c;
 }
@@ -186,34 +183,27 @@ bool is_timeout(const Poco::Exception& e) {
   return dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr;
 }
 
-// The peer closed or reset the connection.
-bool is_closed_connection(const Poco::Exception& e) {
+// The peer closed or reset the connection. `tls` is the module when the connection is TLS.
+bool is_closed_connection(const Poco::Exception& e, const TlsModule* tls) {
   return dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr ||
          dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr ||
          dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e) != nullptr ||
-         dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&e) != nullptr;
+         (tls != nullptr && tls->is_closed_connection(e));
 }
 
 // Maps a Poco exception to an Error. `what` is "METHOD url"; no header value ever reaches it.
+// `connector` and `module` are null for plain HTTP.
 Failure map_exception(const Poco::Exception& e, const std::string& what, const Url& url,
-                      TlsContext* tls, Phase phase, const Limits& limits) {
+                      TlsConnector* connector, const TlsModule* module, Phase phase,
+                      const Limits& limits) {
   const std::string detail = " (" + e.displayText() + ")";
   const auto make = [&](ErrorKind kind, const std::string& text) {
     return Failure{util::Error{kind, what + ": " + text}, false};
   };
-  if (auto reason = tls != nullptr ? tls->take_failure() : std::nullopt) {
-    return make(ErrorKind::auth, "TLS certificate of " + url.host + " not trusted: " + *reason);
-  }
-  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
-      dynamic_cast<const Poco::Net::InvalidCertificateException*>(&e) != nullptr) {
-    return make(ErrorKind::auth, "TLS certificate is not valid for host name " + url.host + detail);
-  }
-  if (dynamic_cast<const Poco::Net::SSLContextException*>(&e) != nullptr) {
-    return make(ErrorKind::internal, "TLS setup failed" + detail);
-  }
-  if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr &&
-      e.displayText().find("certificate verify failed") != std::string::npos) {
-    return make(ErrorKind::auth, "TLS certificate of " + url.host + " not trusted" + detail);
+  if (connector != nullptr) {
+    if (auto error = connector->verification_error(e, what, url)) {
+      return Failure{std::move(*error), false};
+    }
   }
   if (is_timeout(e)) {
     switch (phase) {
@@ -235,7 +225,7 @@ Failure map_exception(const Poco::Exception& e, const std::string& what, const U
   if (dynamic_cast<const Poco::Net::DNSException*>(&e) != nullptr) {
     return make(ErrorKind::transient, "cannot resolve host " + url.host + detail);
   }
-  if (is_closed_connection(e)) {
+  if (is_closed_connection(e, module)) {
     return make(ErrorKind::transient, "connection closed by the server" + detail);
   }
   if (dynamic_cast<const Poco::Net::MessageException*>(&e) != nullptr) {
@@ -247,7 +237,7 @@ Failure map_exception(const Poco::Exception& e, const std::string& what, const U
                 std::string(limit ? "response head over Poco's limits" : "malformed response") +
                     detail);
   }
-  if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) {
+  if (module != nullptr && module->is_tls_error(e)) {
     return make(ErrorKind::transient, "TLS failure" + detail);
   }
   if (dynamic_cast<const Poco::IOException*>(&e) != nullptr) {
@@ -266,37 +256,19 @@ bool has_body_framing(const Poco::Net::HTTPResponse& response, bool head) {
 
 namespace {
 
-// Opens a connection, TLS handshake included; each step waits at most `timeout` (DNS
-// resolution excepted). Poco 1.11 can connect a session itself, but then it does not bound the
-// TLS handshake (a peer that accepts and stays silent blocks it for several read timeouts), so
-// the handshake is driven here. The session has no host of its own, which also disables Poco's
-// silent reconnect-and-resend: the retry rule is ours alone.
-std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Url& url, TlsContext* tls,
+// Opens a connection, TLS handshake included (by the connector); each step waits at most
+// `timeout` (DNS resolution excepted). The session has no host of its own, which disables
+// Poco's silent reconnect-and-resend: the retry rule is ours alone.
+std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Url& url, TlsConnector* tls,
                                                            std::chrono::milliseconds timeout) {
-  const Poco::Net::SocketAddress address(url.host, url.port);
-  if (tls == nullptr) {
-    Poco::Net::StreamSocket socket;
-    auto session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
-    socket.connect(address, to_timespan(timeout));
-    socket.setNoDelay(true);
-    return session;
+  if (tls != nullptr) {
+    return tls->open(url, timeout);
   }
-  // The session must be made around the unconnected socket (it refuses a connected one); it
-  // shares the socket, which is then connected here.
-  Poco::Net::SecureStreamSocket socket(Poco::Net::Context::Ptr(tls->context(), true));
-  auto session = std::make_unique<Poco::Net::HTTPSClientSession>(socket);
-  socket.setPeerHostName(url.host); // SNI and the host name check
-  socket.setLazyHandshake(true);
+  const Poco::Net::SocketAddress address(url.host, url.port);
+  Poco::Net::StreamSocket socket;
+  auto session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
   socket.connect(address, to_timespan(timeout));
   socket.setNoDelay(true);
-  // Poco 1.11 throws TimeoutException when a handshake read/write outlasts the socket timeouts.
-  set_timeouts(socket, true, timeout);
-  if (socket.completeHandshake() != 1) {
-    throw Poco::Net::SSLConnectionUnexpectedlyClosedException("during the TLS handshake");
-  }
-  // completeHandshake() checks the chain (our verify callback); the name is checked here.
-  // With VERIFY_NONE (insecure_skip_verify) Poco skips this check.
-  socket.verifyPeerCertificate(url.host);
   return session;
 }
 
@@ -312,7 +284,10 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
   const bool head = request.method == "HEAD";
   Phase phase = Phase::send;
   keep = false;
-  detail::clear_openssl_errors(); // Poco describes failures from the thread's error queue
+  const TlsModule* module = connection.module;
+  if (module != nullptr) {
+    module->clear_errors(); // Poco describes failures from the thread's error queue
+  }
   try {
     if (!connection.session) {
       connection.session = open_session(url, connection.tls.get(), limits.connect_timeout);
@@ -416,15 +391,17 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
     keep = in.getKeepAlive() && has_body_framing(in, head) && session.connected();
     return std::nullopt;
   } catch (const Poco::Exception& e) {
-    Failure failure = map_exception(e, what, url, connection.tls.get(), phase, limits);
-    detail::clear_openssl_errors();
+    Failure failure = map_exception(e, what, url, connection.tls.get(), module, phase, limits);
+    if (module != nullptr) {
+      module->clear_errors();
+    }
     // A reused connection that failed while the request was sent, or closed before any of the
     // response arrived: the server had closed it while it was idle. Timeouts are excluded (the
     // server is slow, not gone), and so are malformed responses (something did arrive).
     const bool stale =
         connection.reused &&
         ((phase == Phase::send && !is_timeout(e) && dynamic_cast<const Poco::IOException*>(&e)) ||
-         (phase == Phase::head && is_closed_connection(e)));
+         (phase == Phase::head && is_closed_connection(e, module)));
     if (stale) {
       failure.error = util::Error{ErrorKind::transient,
                                   what + ": kept-alive connection failed, the server probably " +

@@ -83,8 +83,8 @@ class PocoClient final : public Client {
 public:
   // Validates the options: every `tls` key must be an https origin (no path beyond "/", no
   // query) and every ca_file must be a readable file, else invalid_input naming the key or the
-  // file. Initialises Poco's SSL library for the client's lifetime (initializeSSL() in the
-  // constructor, uninitializeSSL() in the destructor; both are reference counted by Poco).
+  // file. Poco's SSL library is initialised on the first https request and uninitialised in the
+  // destructor (initializeSSL()/uninitializeSSL(), reference counted by Poco).
   static util::Result<std::unique_ptr<PocoClient>> create(ClientOptions options);
 
   ~PocoClient() override;

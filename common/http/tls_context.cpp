@@ -113,10 +113,6 @@ std::optional<std::string> TlsContext::take_failure() {
   return reason;
 }
 
-std::string tls_key(const TlsOptions& tls) {
-  return tls.insecure_skip_verify ? std::string("insecure") : "verify:" + tls.ca_file;
-}
-
 void clear_openssl_errors() {
   ERR_clear_error();
 }

@@ -1,4 +1,4 @@
-// Internal to common/http (used by poco_client.cpp): one OpenSSL client context per distinct
+// Internal to the TLS module (tls_module.cpp): one OpenSSL client context per distinct
 // TLS setting, with certificate verification that remembers why it failed.
 #pragma once
 
@@ -46,9 +46,6 @@ private:
   std::mutex m_mutex;
   std::map<std::thread::id, std::string> m_failures;
 };
-
-// The key under which contexts for equal settings are shared.
-std::string tls_key(const TlsOptions& tls);
 
 // Clears the calling thread's OpenSSL error queue (Poco describes failures from it).
 void clear_openssl_errors();

@@ -4,6 +4,7 @@
 // digests. Faults: resolve_faults_test.cpp; the shared cache: resolve_cache_test.cpp.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -438,6 +439,37 @@ TEST_F(Tls, WithAnotherCaIsACertificateError) {
   ASSERT_TRUE(o.error.has_value()) << run.dump();
   EXPECT_TRUE(contains(*o.error, "certificate")) << *o.error;
   EXPECT_EQ(o.tag, "");
+}
+
+// TLS support is a module loaded on first use (common/http/tls_module.hpp): an installed
+// layout finds it in ../lib/imageupdater, and a copy of the executable without it says so.
+TEST_F(Tls, InstalledLayoutLoadsTheModuleFromLib) {
+  TempDir prefix;
+  std::filesystem::create_directories(prefix.path() + "/bin");
+  std::filesystem::create_directories(prefix.path() + "/lib/imageupdater");
+  const std::string program = prefix.path() + "/bin/imageupdater-cmp";
+  std::filesystem::copy_file(binary("imageupdater-cmp"), program);
+  std::filesystem::copy_file(binary("imageupdater-tls.so"),
+                             prefix.path() + "/lib/imageupdater/imageupdater-tls.so");
+  const auto run = resolve_cli(spec(), {"--registries-conf", conf(env("TLS_CA"))}, 60, program);
+  ASSERT_EQ(run.exit_code, 0) << run.dump();
+  EXPECT_EQ(run.of("app").digest, expected("APP_DIGEST"));
+}
+
+TEST_F(Tls, MissingModuleIsAClearErrorAndPlainHttpStillWorks) {
+  TempDir prefix;
+  const std::string program = prefix.path() + "/imageupdater-cmp";
+  std::filesystem::copy_file(binary("imageupdater-cmp"), program);
+  const std::string plain = env("REGISTRY_PLAIN_HOST") + "/app:~1.0";
+  const auto run = resolve_cli(
+      updater_yaml("tls", {"app=" + env("REGISTRY_TLS_HOST") + "/app:~1.0", "plain=" + plain}),
+      {"--registries-conf", conf(env("TLS_CA"))}, 60, program);
+  EXPECT_EQ(run.exit_code, 1) << run.dump();
+  const Outcome& o = run.of("app");
+  ASSERT_TRUE(o.error.has_value()) << run.dump();
+  EXPECT_TRUE(contains(*o.error, "cannot load TLS support")) << *o.error;
+  EXPECT_TRUE(contains(*o.error, prefix.path() + "/imageupdater-tls.so")) << *o.error;
+  expect_resolved(run.of("plain"), expected("APP_HIGHEST_SEMVER"), expected("APP_DIGEST"), run);
 }
 
 // ------------------------------------------------------------------------------ pagination

@@ -203,9 +203,10 @@ std::string ResolveRun::dump() const {
 }
 
 ResolveRun resolve_cli(const std::string& spec, const std::vector<std::string>& args,
-                       int timeout_seconds) {
+                       int timeout_seconds, const std::string& program) {
   test_support::TempDir dir;
-  std::vector<std::string> argv{test_support::binary("imageupdater-cmp"),
+  std::vector<std::string> argv{program.empty() ? test_support::binary("imageupdater-cmp")
+                                                : program,
                                 "resolve",
                                 "-f",
                                 dir.write("spec.yaml", spec),

@@ -94,9 +94,10 @@ struct ResolveRun {
 
 // Writes `spec` to a temp file and runs `imageupdater-cmp resolve -f FILE -o json ARGS...`
 // (plus --no-cache unless ARGS has --cache-dir). Checks that stdout is a JSON array of objects
-// with exactly the documented keys, in order, and records a test failure if not.
+// with exactly the documented keys, in order, and records a test failure if not. `program`
+// replaces the built imageupdater-cmp (an installed copy, say).
 ResolveRun resolve_cli(const std::string& spec, const std::vector<std::string>& args = {},
-                       int timeout_seconds = 60);
+                       int timeout_seconds = 60, const std::string& program = {});
 
 // Base fixture: the services (skips when IU_SERVICES_ENV is unset) and a hermetic environment
 // for the child processes (no docker config, no IMAGEUPDATER_* variables from the caller).
