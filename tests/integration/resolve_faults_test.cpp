@@ -161,7 +161,8 @@ TEST_F(Faults, TransportErrorNamesTheRequestOnce) {
   EXPECT_EQ(run.exit_code, 1) << run.dump();
   const Outcome& o = run.of("h");
   ASSERT_TRUE(o.error.has_value()) << run.dump();
-  const std::string request = "GET " + env("REGISTRY_FAULTS") + "/v2/" + repo + "/tags/list?n=1000";
+  const std::string request = "GET " + env("REGISTRY_FAULTS") + "/v2/" + repo +
+                              "/tags/list?..."; // the query is never shown
   const auto first = o.error->find(request);
   ASSERT_NE(first, std::string::npos) << *o.error;
   EXPECT_EQ(o.error->find(request, first + 1), std::string::npos) << *o.error;
