@@ -78,6 +78,10 @@ void add_resolve(CLI::App& app, ResolveArgs& a) {
   cmd->add_option("--secrets-dir", a.secrets_dir,
                   "where pull secrets are mounted: <dir>/<namespace>/<name>/.dockerconfigjson "
                   "or <dir>/<name>/... [env IMAGEUPDATER_SECRETS_DIR]");
+  cmd->add_option("--timeout", a.timeout,
+                  "deadline for the whole run (Go duration; 0 = none): no request, retry or "
+                  "wait goes past it, images left fail with a deadline error "
+                  "[env IMAGEUPDATER_TIMEOUT; default 30s]");
 }
 
 } // namespace

@@ -179,7 +179,16 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
     return fail(io, http.error().message);
   }
 
+  auto timeout =
+      common::util::parse_go_duration(env_or(args.timeout, "IMAGEUPDATER_TIMEOUT", "30s"));
+  if (!timeout || timeout->count() < 0) {
+    return fail(io, "--timeout: " +
+                        (timeout ? std::string("must not be negative") : timeout.error().message));
+  }
+
   common::util::SystemClock clock;
+  // Taken once, before anything is fetched: the deadline covers the whole run.
+  const auto started = clock.steady_now();
   common::credentials::SystemEnvironment environment;
   common::credentials::ResolverOptions cred_options;
   cred_options.secrets_dir = env_or(args.secrets_dir, "IMAGEUPDATER_SECRETS_DIR", "");
@@ -187,8 +196,15 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
 
   std::unique_ptr<common::cache::DiskCache> cache;
   if (!args.no_cache) {
+    common::cache::Options cache_options;
+    if (timeout->count() > 0) {
+      // Waiting for another process's fetch must not outlast the run either.
+      cache_options.lock_wait = std::min(
+          cache_options.lock_wait, std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));
+    }
     cache = std::make_unique<common::cache::DiskCache>(
-        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock);
+        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock,
+        cache_options);
     if (!cache->usable()) {
       std::fprintf(io.err, "level=warn msg=\"cache disabled\" reason=\"%s\"\n",
                    cache->usable().error().message.c_str());
@@ -197,6 +213,10 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
   }
   common::resolve::SourceOptions source_options;
   source_options.ttl = *ttl;
+  if (timeout->count() > 0) {
+    source_options.client.deadline =
+        started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
+  }
   common::resolve::RegistrySource source(registries, creds, **http, clock, cache.get(),
                                          source_options);
 

@@ -19,6 +19,7 @@ struct ResolveArgs {
   bool no_cache = false;        // no disk cache (answers are still shared within the process)
   std::string registries_conf;  // "" = IMAGEUPDATER_REGISTRIES_CONF, else built-in defaults
   std::string secrets_dir;      // "" = IMAGEUPDATER_SECRETS_DIR, else none
+  std::string timeout;          // "" = IMAGEUPDATER_TIMEOUT, else 30s; "0" = none
 };
 
 int run_resolve(const ResolveArgs& args, const Io& io);
