@@ -82,6 +82,10 @@ void add_resolve(CLI::App& app, ResolveArgs& a) {
                   "deadline for the whole run (Go duration; 0 = none): no request, retry or "
                   "wait goes past it, images left fail with a deadline error "
                   "[env IMAGEUPDATER_TIMEOUT; default 30s]");
+  cmd->add_option("--parallel", a.parallel,
+                  "images resolved at once, and build times fetched at once per image for "
+                  "newest-build (1-64; each registry's rate limit still applies) "
+                  "[env IMAGEUPDATER_PARALLEL; default 4]");
 }
 
 } // namespace

@@ -236,10 +236,10 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
       const std::string& why = response.error().message;
       const bool named = why.starts_with(request.method + " ");
       const bool out_of_time = response.error().kind == util::ErrorKind::transient && !last;
-      return util::fail(response.error().kind,
-                        label() + ": " + (named ? why : what + ": " + why) + attempts +
-                            (out_of_time ? " (no time left to retry before the deadline of this run)"
-                                         : ""));
+      return util::fail(
+          response.error().kind,
+          label() + ": " + (named ? why : what + ": " + why) + attempts +
+              (out_of_time ? " (no time left to retry before the deadline of this run)" : ""));
     }
     const int status = response->status;
     if (!retryable_status(status)) {
@@ -266,9 +266,9 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
       }
       return util::fail(util::ErrorKind::transient,
                         label() + ": " + what + " answered " + std::to_string(status) + attempts +
-                            (retry_after ? ", Retry-After " + std::to_string(retry_after->count()) +
-                                               " s"
-                                         : std::string()) +
+                            (retry_after
+                                 ? ", Retry-After " + std::to_string(retry_after->count()) + " s"
+                                 : std::string()) +
                             " (no time left to retry before the deadline of this run)");
     }
     if (status == 429) {
