@@ -1,0 +1,2 @@
+#include "common/yamlscan/scan.hpp"
+// (being written)
