@@ -78,6 +78,14 @@ void add_resolve(CLI::App& app, ResolveArgs& a) {
   cmd->add_option("--secrets-dir", a.secrets_dir,
                   "where pull secrets are mounted: <dir>/<namespace>/<name>/.dockerconfigjson "
                   "or <dir>/<name>/... [env IMAGEUPDATER_SECRETS_DIR]");
+  cmd->add_option("--timeout", a.timeout,
+                  "deadline for the whole run (Go duration; 0 = none): no request, retry or "
+                  "wait goes past it, images left fail with a deadline error "
+                  "[env IMAGEUPDATER_TIMEOUT; default 30s]");
+  cmd->add_option("--parallel", a.parallel,
+                  "images resolved at once, and build times fetched at once per image for "
+                  "newest-build (1-64; each registry's rate limit still applies) "
+                  "[env IMAGEUPDATER_PARALLEL; default 4]");
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "argocd-cmp/resolve_cmd.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <unistd.h>
@@ -56,6 +57,17 @@ common::http::ClientOptions http_options(const common::registry::RegistriesConfi
     o.tls[common::http::origin(*url)] = {e.ca_file, e.insecure};
   }
   return o;
+}
+
+// 1..64 registry requests at once.
+common::util::Result<std::size_t> parse_jobs(const std::string& text) {
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 64) {
+    return common::util::fail(common::util::ErrorKind::invalid_input,
+                              "\"" + text + "\" is not a number from 1 to 64");
+  }
+  return n;
 }
 
 std::string short_digest(const std::string& digest) {
@@ -179,7 +191,21 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
     return fail(io, http.error().message);
   }
 
+  auto timeout =
+      common::util::parse_go_duration(env_or(args.timeout, "IMAGEUPDATER_TIMEOUT", "30s"));
+  if (!timeout || timeout->count() < 0) {
+    return fail(io, "--timeout: " +
+                        (timeout ? std::string("must not be negative") : timeout.error().message));
+  }
+
+  const auto jobs = parse_jobs(env_or(args.parallel, "IMAGEUPDATER_PARALLEL", "4"));
+  if (!jobs) {
+    return fail(io, "--parallel: " + jobs.error().message);
+  }
+
   common::util::SystemClock clock;
+  // Taken once, before anything is fetched: the deadline covers the whole run.
+  const auto started = clock.steady_now();
   common::credentials::SystemEnvironment environment;
   common::credentials::ResolverOptions cred_options;
   cred_options.secrets_dir = env_or(args.secrets_dir, "IMAGEUPDATER_SECRETS_DIR", "");
@@ -187,8 +213,15 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
 
   std::unique_ptr<common::cache::DiskCache> cache;
   if (!args.no_cache) {
+    common::cache::Options cache_options;
+    if (timeout->count() > 0) {
+      // Waiting for another process's fetch must not outlast the run either.
+      cache_options.lock_wait = std::min(
+          cache_options.lock_wait, std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));
+    }
     cache = std::make_unique<common::cache::DiskCache>(
-        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock);
+        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock,
+        cache_options);
     if (!cache->usable()) {
       std::fprintf(io.err, "level=warn msg=\"cache disabled\" reason=\"%s\"\n",
                    cache->usable().error().message.c_str());
@@ -197,18 +230,21 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
   }
   common::resolve::SourceOptions source_options;
   source_options.ttl = *ttl;
+  if (timeout->count() > 0) {
+    source_options.client.deadline =
+        started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
+  }
   common::resolve::RegistrySource source(registries, creds, **http, clock, cache.get(),
                                          source_options);
 
-  std::vector<ImageResult> results;
-  for (const auto& u : updaters) {
-    auto rs = common::resolve::resolve_updater(u, source);
-    for (auto& r : rs) {
-      for (const auto& w : r.warnings) {
-        std::fprintf(io.err, "level=warn updater=%s alias=%s msg=\"%s\"\n", r.updater.c_str(),
-                     r.alias.c_str(), w.c_str());
-      }
-      results.push_back(std::move(r));
+  common::resolve::ResolveOptions resolve_options;
+  resolve_options.jobs = *jobs;
+  const std::vector<ImageResult> results =
+      common::resolve::resolve_all(updaters, source, resolve_options);
+  for (const auto& r : results) {
+    for (const auto& w : r.warnings) {
+      std::fprintf(io.err, "level=warn updater=%s alias=%s msg=\"%s\"\n", r.updater.c_str(),
+                   r.alias.c_str(), w.c_str());
     }
   }
 

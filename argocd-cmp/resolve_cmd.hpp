@@ -19,6 +19,8 @@ struct ResolveArgs {
   bool no_cache = false;        // no disk cache (answers are still shared within the process)
   std::string registries_conf;  // "" = IMAGEUPDATER_REGISTRIES_CONF, else built-in defaults
   std::string secrets_dir;      // "" = IMAGEUPDATER_SECRETS_DIR, else none
+  std::string timeout;          // "" = IMAGEUPDATER_TIMEOUT, else 30s; "0" = none
+  std::string parallel;         // "" = IMAGEUPDATER_PARALLEL, else 4: images resolved at once
 };
 
 int run_resolve(const ResolveArgs& args, const Io& io);

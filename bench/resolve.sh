@@ -27,6 +27,34 @@ hyperfine -N --warmup 3 --runs 30 --export-json "$work/r.json" \
   "$bin resolve -f $work/spec.yaml --cache-dir $work/cache" \
   "skopeo list-tags --tls-verify=false docker://$REGISTRY_PLAIN_HOST/big" \
   "curl -s $REGISTRY_PLAIN/v2/big/tags/list" >/dev/null 2>&1
+# Sharing: N specs naming one image, in one process and in N concurrent processes (the plugin
+# runs one per render), through the counting pager in front of the same registry.
+paged_host=${REGISTRY_PAGED#http://}
+shared_spec() { # $1 = number of updaters
+  for i in $(seq "$1"); do
+    printf 'apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\n'
+    printf 'metadata: {name: s%s, namespace: bench}\nspec:\n  kind: argocd\n' "$i"
+    printf '  images: ["app=%s/app:~1.0"]\n  argocd: {app: {name: s%s}}\n---\n' "$paged_host" "$i"
+  done
+}
+tag_requests() { curl -s "$REGISTRY_PAGED/_stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tags_requests"].get("app", 0))'; }
+shared_spec 50 >"$work/shared50.yaml"
+shared_spec 1 >"$work/shared1.yaml"
+before=$(tag_requests)
+"$bin" resolve -f "$work/shared50.yaml" --cache-dir "$work/cache-shared" -o json >/dev/null
+one_process=$(( $(tag_requests) - before ))
+before=$(tag_requests)
+pids=()
+for i in $(seq 20); do
+  "$bin" resolve -f "$work/shared1.yaml" --cache-dir "$work/cache-shared2" -o json >/dev/null &
+  pids+=($!)
+done
+wait "${pids[@]}"
+concurrent=$(( $(tag_requests) - before ))
+before=$(tag_requests)
+"$bin" resolve -f "$work/shared50.yaml" --cache-dir "$work/cache-shared" -o json >/dev/null
+warm=$(( $(tag_requests) - before ))
+
 python3 - "$work/r.json" <<'PY'
 import json, sys
 names = ["`resolve` cold (no cache: spec, tags/list of 5,000, HEAD digest, choice)",
@@ -39,3 +67,9 @@ print("|---|---|---|---|")
 for n, x in zip(names, r):
     print(f"| {n} | {x['median']*1000:.1f} ms | {x['min']*1000:.1f}–{x['max']*1000:.1f} ms | {skopeo / x['median']:.1f}× |")
 PY
+echo
+echo "| sharing (one image, TTL 2m) | tags/list requests to the registry |"
+echo "|---|---|"
+echo "| 50 specs in one \`resolve\` | $one_process |"
+echo "| 20 concurrent \`resolve\` processes, one shared cache | $concurrent |"
+echo "| the 50 specs again, warm cache | $warm |"

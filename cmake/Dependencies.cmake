@@ -3,6 +3,7 @@
 find_package(PkgConfig REQUIRED)
 
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto Data DataSQLite JSON Util)
+find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)

@@ -277,7 +277,7 @@ std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Url& url, TlsCo
 std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const Url& url,
                                                   const Request& request, const Limits& limits,
                                                   Response& response, bool& keep) {
-  const std::string what = request.method + " " + to_string(url);
+  const std::string what = request.method + " " + to_display(url); // never the query
   const auto fail = [&](ErrorKind kind, const std::string& text) {
     return Failure{util::Error{kind, what + ": " + text}, false};
   };
@@ -506,8 +506,8 @@ util::Result<Response> PocoClient::send(const Request& request, const Limits& li
   for (int attempt = 0;; ++attempt) {
     auto connection = m_impl->acquire(*url, attempt > 0);
     if (!connection) {
-      return util::fail(connection.error().kind,
-                        request.method + " " + to_string(*url) + ": " + connection.error().message);
+      return util::fail(connection.error().kind, request.method + " " + to_display(*url) + ": " +
+                                                     connection.error().message);
     }
     Response response;
     bool keep = false;

@@ -93,7 +93,8 @@ public:
 
   // See Client::send and the file comment. Also fails with invalid_input for a method that is
   // not an upper-case token, a header name that is not a token or a value with CR/LF/NUL, and
-  // non-positive timeouts. Error messages name the method and the URL (never header values);
+  // non-positive timeouts. Error messages name the method and the URL without its query
+  // (to_display; never header values or query strings, which may hold signatures);
   // a truncated body (connection closed before Content-Length bytes) is transient.
   util::Result<Response> send(const Request& request, const Limits& limits) override;
 

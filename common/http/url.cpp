@@ -325,14 +325,24 @@ std::string encode_query(const std::vector<std::pair<std::string, std::string>>&
 }
 
 std::string redact_url(std::string_view text) {
+  if (const auto query = text.find('?'); query != std::string_view::npos) {
+    const auto fragment = text.find('#', query);
+    return redact_url(text.substr(0, query)) + "?..." +
+           (fragment == std::string_view::npos ? std::string()
+                                               : std::string(text.substr(fragment)));
+  }
   const auto sep = text.find("://");
   const auto start = sep == std::string_view::npos ? 0 : sep + 3;
-  const auto auth_end = text.find_first_of("/?#", start);
+  const auto auth_end = text.find_first_of("/#", start);
   const auto at = text.substr(0, auth_end).rfind('@');
   if (at == std::string_view::npos || at < start) {
     return std::string(text);
   }
   return std::string(text.substr(0, start)) + "***" + std::string(text.substr(at));
+}
+
+std::string to_display(const Url& url) {
+  return url.scheme + "://" + authority(url) + url.path + (url.query.empty() ? "" : "?...");
 }
 
 } // namespace common::http

@@ -63,7 +63,12 @@ std::string percent_encode(std::string_view text);
 // "k1=v1&k2=v2" with keys and values percent-encoded, in the given order.
 std::string encode_query(const std::vector<std::pair<std::string, std::string>>& params);
 
-// `text` with the userinfo of its authority (if any) replaced by "***", for messages.
+// `text` with the userinfo of its authority (if any) replaced by "***" and its query (if any)
+// by "?...", for messages: a query may carry a credential (a pre-signed blob URL's signature).
 std::string redact_url(std::string_view text);
+
+// `scheme://host[:port]path`, plus "?..." when the URL has a query: how the http layer names a
+// request in messages (see redact_url).
+std::string to_display(const Url& url);
 
 } // namespace common::http

@@ -54,7 +54,13 @@ struct ClientOptions {
   std::size_t max_tags = 100'000; // more tags fail with too_large
   int max_redirects = 5;
   http::Limits limits; // per request: timeouts and the body size cap
+  // An absolute end for every operation (the steady clock of the Client's util::Clock), for a
+  // run that must finish in time (the plugin under Argo CD's timeout). Requests get at most the
+  // time left as their timeouts; no retry is started, and no Retry-After or backoff waited for,
+  // that would end after it. Passing it fails with transient ("deadline ... reached"). None by
+  // default: the per-request limits and retries bound each operation on their own.
   std::string user_agent = "imageupdater";
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // Shared per-endpoint limiter; null = this Client makes its own from Endpoint::rate_limit.
   std::shared_ptr<RateLimiter> rate_limiter;
 };

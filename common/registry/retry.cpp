@@ -192,22 +192,54 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
   const std::string shown = own_origin(url) ? http::to_string(url) : detail::shown(url);
   const std::string what = request.method + " " + shown;
   const int max_retries = std::max(0, options.max_retries);
+  // Time left before the deadline, if there is one.
+  const auto left = [&]() -> std::optional<std::chrono::nanoseconds> {
+    if (!options.deadline) {
+      return std::nullopt;
+    }
+    return *options.deadline - clock.steady_now();
+  };
+  // Whether waiting `delay` and trying again still fits before the deadline.
+  const auto can_wait = [&](std::chrono::nanoseconds delay) {
+    const auto l = left();
+    return !l || delay < *l;
+  };
+  const auto deadline_passed = [&](const std::string& attempts) {
+    return util::fail(util::ErrorKind::transient,
+                      label() + ": " + what + ": the deadline of this run was reached" + attempts);
+  };
   for (int attempt = 0;; ++attempt) {
-    const bool last = attempt >= max_retries;
     const std::string attempts =
         attempt == 0 ? std::string() : " (after " + std::to_string(attempt + 1) + " attempts)";
+    http::Limits limits = options.limits;
+    if (const auto l = left()) {
+      if (*l <= std::chrono::nanoseconds::zero()) {
+        return deadline_passed(attempts);
+      }
+      // Never wait past the deadline for one request either.
+      const auto cap = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*l),
+                                std::chrono::milliseconds(1));
+      limits.connect_timeout = std::min(limits.connect_timeout, cap);
+      limits.read_timeout = std::min(limits.read_timeout, cap);
+    }
     limiter->acquire();
-    auto response = http.send(request, options.limits);
+    auto response = http.send(request, limits);
+    const bool last = attempt >= max_retries;
     if (!response) {
       if (response.error().kind == util::ErrorKind::transient && !last) {
-        clock.sleep_for(backoff(attempt));
-        continue;
+        if (const auto delay = backoff(attempt); can_wait(delay)) {
+          clock.sleep_for(delay);
+          continue;
+        }
       }
       // The http layer's messages already name the request ("GET <url>: ..."); say it once.
       const std::string& why = response.error().message;
       const bool named = why.starts_with(request.method + " ");
-      return util::fail(response.error().kind,
-                        label() + ": " + (named ? why : what + ": " + why) + attempts);
+      const bool out_of_time = response.error().kind == util::ErrorKind::transient && !last;
+      return util::fail(
+          response.error().kind,
+          label() + ": " + (named ? why : what + ": " + why) + attempts +
+              (out_of_time ? " (no time left to retry before the deadline of this run)" : ""));
     }
     const int status = response->status;
     if (!retryable_status(status)) {
@@ -227,12 +259,17 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
               std::to_string(options.max_retry_after.count()) + " s this client waits)");
     }
     if (!last) {
-      if (retry_after) {
-        clock.sleep_for(*retry_after);
-      } else {
-        clock.sleep_for(backoff(attempt));
+      const std::chrono::nanoseconds delay = retry_after ? *retry_after : backoff(attempt);
+      if (can_wait(delay)) {
+        clock.sleep_for(delay);
+        continue;
       }
-      continue;
+      return util::fail(util::ErrorKind::transient,
+                        label() + ": " + what + " answered " + std::to_string(status) + attempts +
+                            (retry_after
+                                 ? ", Retry-After " + std::to_string(retry_after->count()) + " s"
+                                 : std::string()) +
+                            " (no time left to retry before the deadline of this run)");
     }
     if (status == 429) {
       return util::fail(util::ErrorKind::transient,

@@ -82,10 +82,20 @@ util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std
   if (m_cache != nullptr) {
     return m_cache->get_or_fetch(ns, key, cache::younger_than(m_clock, m_options.ttl), fetch);
   }
-  const std::string memo_key = std::string(ns) + '\n' + key;
-  std::lock_guard lock(m_memo_mutex);
-  if (auto it = m_memo.find(memo_key); it != m_memo.end()) {
-    return it->second;
+  // One slot per key: threads asking for the same key wait for one fetch (like the disk
+  // cache's lock), different keys are fetched in parallel. Failures are not kept.
+  std::shared_ptr<MemoSlot> slot;
+  {
+    const std::lock_guard lock(m_memo_mutex);
+    auto& s = m_memo[std::string(ns) + '\n' + key];
+    if (!s) {
+      s = std::make_shared<MemoSlot>();
+    }
+    slot = s;
+  }
+  const std::lock_guard lock(slot->mutex);
+  if (slot->entry) {
+    return *slot->entry;
   }
   auto data = fetch();
   if (!data) {
@@ -95,7 +105,8 @@ util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std
   entry.data = std::move(*data);
   entry.stored_at = m_clock.now();
   entry.fetched = true;
-  return m_memo.emplace(memo_key, std::move(entry)).first->second;
+  slot->entry = std::move(entry);
+  return *slot->entry;
 }
 
 util::Result<TagList> RegistrySource::list_tags(const Target& target) {

@@ -1,5 +1,5 @@
-// The real TagSource: registries.conf endpoints, credentials, the registry client and the disk
-// cache shared by every process on the machine. Tag lists, tag digests and build times are
+// The real TagSource (thread-safe): registries.conf endpoints, credentials, the registry client and
+// the disk cache shared by every process on the machine. Tag lists, tag digests and build times are
 // cached for `ttl` (tags move); a cache key includes where the credentials came from, so
 // answers obtained with one pull secret are never served to a render that has another.
 #pragma once
@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/cache/disk_cache.hpp"
@@ -57,8 +58,12 @@ private:
   SourceOptions m_options;
   std::mutex m_mutex;
   std::map<std::string, Session, std::less<>> m_sessions; // by endpoint + credential source
+  struct MemoSlot {
+    std::mutex mutex; // held while the key is fetched
+    std::optional<cache::Entry> entry;
+  };
   std::mutex m_memo_mutex;
-  std::map<std::string, cache::Entry, std::less<>> m_memo;                  // without a disk cache
+  std::map<std::string, std::shared_ptr<MemoSlot>, std::less<>> m_memo;     // without a disk cache
   std::map<std::string, std::shared_ptr<registry::RateLimiter>> m_limiters; // by endpoint URL
 };
 

@@ -1,8 +1,10 @@
 #include "common/resolve/resolver.hpp"
 
+#include <atomic>
 #include <utility>
 
 #include "common/policy/policy.hpp"
+#include "common/util/parallel.hpp"
 
 namespace common::resolve {
 
@@ -49,7 +51,7 @@ std::string reason_for(const policy::Options& o, std::size_t tag_count,
 util::Result<std::vector<policy::Tag>>
 with_build_times(const policy::Policy& policy, std::vector<policy::Tag> tags, TagSource& source,
                  const Target& target, const std::vector<image::Platform>& platforms,
-                 std::vector<std::string>& warnings) {
+                 std::size_t jobs, std::vector<std::string>& warnings) {
   auto candidates = policy.candidates(tags);
   if (candidates.size() > k_max_metadata_tags) {
     return util::fail(
@@ -57,12 +59,32 @@ with_build_times(const policy::Policy& policy, std::vector<policy::Tag> tags, Ta
         std::to_string(candidates.size()) + " candidate tags for newest-build (at most " +
             std::to_string(k_max_metadata_tags) + "): narrow them with allow-tags or ignore-tags");
   }
+  // Fetched `jobs` at a time into slots, then read in candidate order: the outcome does not
+  // depend on the scheduling. After a failure other than not_found no new fetch is started (the
+  // registry is probably down; each would retry until the deadline); the failure reported is
+  // the first in candidate order among those fetched.
+  std::vector<std::optional<util::Result<util::Timestamp>>> fetched(candidates.size());
+  std::atomic<bool> failed{false};
+  util::parallel_for(candidates.size(), jobs, [&](std::size_t k) {
+    if (failed.load()) {
+      return;
+    }
+    auto created = source.created(target, std::string(tags[candidates[k]].name), platforms);
+    if (!created && created.error().kind != util::ErrorKind::not_found) {
+      failed = true;
+    }
+    fetched[k] = std::move(created);
+  });
   std::vector<policy::Tag> out;
   out.reserve(candidates.size());
   std::size_t no_platform = 0;
   std::string first_missing; // the registry's word on the first tag without a build time
-  for (std::size_t i : candidates) {
-    auto created = source.created(target, std::string(tags[i].name), platforms);
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    if (!fetched[k]) {
+      continue; // not started after a failure, which is returned below
+    }
+    const std::size_t i = candidates[k];
+    auto& created = *fetched[k];
     if (!created) {
       if (created.error().kind == util::ErrorKind::not_found) {
         if (no_platform++ == 0) {
@@ -122,8 +144,8 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
     tags.push_back({t, std::nullopt});
   }
   if (settings.policy.strategy == policy::Strategy::newest_build) {
-    auto timed =
-        with_build_times(*policy, std::move(tags), source, target, settings.platforms, r.warnings);
+    auto timed = with_build_times(*policy, std::move(tags), source, target, settings.platforms,
+                                  options.jobs, r.warnings);
     if (!timed) {
       r.error = timed.error().message;
       return r;
@@ -160,11 +182,21 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
 
 std::vector<ImageResult> resolve_updater(const spec::ImageUpdater& updater, TagSource& source,
                                          const ResolveOptions& options) {
-  std::vector<ImageResult> out;
-  out.reserve(updater.images.size());
-  for (const auto& entry : updater.images) {
-    out.push_back(resolve_image(updater, entry, source, options));
+  return resolve_all({updater}, source, options);
+}
+
+std::vector<ImageResult> resolve_all(const std::vector<spec::ImageUpdater>& updaters,
+                                     TagSource& source, const ResolveOptions& options) {
+  std::vector<std::pair<const spec::ImageUpdater*, const spec::ImageEntry*>> work;
+  for (const auto& u : updaters) {
+    for (const auto& entry : u.images) {
+      work.emplace_back(&u, &entry);
+    }
   }
+  std::vector<ImageResult> out(work.size());
+  util::parallel_for(work.size(), options.jobs, [&](std::size_t i) {
+    out[i] = resolve_image(*work[i].first, *work[i].second, source, options);
+  });
   return out;
 }
 

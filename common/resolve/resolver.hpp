@@ -2,6 +2,7 @@
 // registry's tags, that tag's digest, and why. The registry side is a TagSource.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,11 +28,21 @@ struct ImageResult {
 
 struct ResolveOptions {
   bool fetch_digest = true; // the chosen tag's digest (one HEAD; cached like tags)
+  // Images resolved at once, and, for newest-build, build times fetched at once per image
+  // (so up to jobs * jobs requests in flight; each registry's rate limit still applies).
+  // 1 = one after the other.
+  std::size_t jobs = 1;
 };
 
 // Resolves every image of one updater, in the order of spec.images. Never fails as a whole:
 // each image carries its own error ("no tag qualifies among 53 tags: ...", a registry error).
+// The source must be thread-safe when options.jobs > 1.
 std::vector<ImageResult> resolve_updater(const spec::ImageUpdater& updater, TagSource& source,
                                          const ResolveOptions& options = {});
+
+// Every image of every updater, in order (updaters as given, images in spec order), resolved
+// options.jobs at a time; the results do not depend on jobs.
+std::vector<ImageResult> resolve_all(const std::vector<spec::ImageUpdater>& updaters,
+                                     TagSource& source, const ResolveOptions& options = {});
 
 } // namespace common::resolve

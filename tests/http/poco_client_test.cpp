@@ -336,6 +336,14 @@ TEST_F(PocoClientTest, ConnectionRefusedIsTransientAndNeverShowsSecrets) {
   EXPECT_TRUE(contains(r.error().message, "GET " + url)) << r.error().message;
   EXPECT_TRUE(contains(r.error().message, "refused")) << r.error().message;
   EXPECT_FALSE(contains(r.error().message, "s3cr3t")) << r.error().message;
+
+  // A pre-signed URL's signature lives in the query: messages show "?..." instead.
+  const auto signed_url = url + "blob?X-Amz-Signature=s1gn4ture&X-Amz-Credential=AKIA";
+  const auto s = client->send(get(signed_url, {}), fast_limits());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(contains(s.error().message, "GET " + url + "blob?...")) << s.error().message;
+  EXPECT_FALSE(contains(s.error().message, "s1gn4ture")) << s.error().message;
+  EXPECT_FALSE(contains(s.error().message, "AKIA")) << s.error().message;
 }
 
 TEST_F(PocoClientTest, RedirectsAreReturnedNotFollowed) {

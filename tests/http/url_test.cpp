@@ -185,6 +185,14 @@ TEST(HttpUrl, RedactsUserinfo) {
   EXPECT_EQ(redact_url("https://h/x@y"), "https://h/x@y");
   EXPECT_EQ(redact_url("u:p@h"), "***@h");
   EXPECT_EQ(redact_url("plain"), "plain");
+  // Queries may hold signatures (pre-signed blob URLs): never shown.
+  EXPECT_EQ(redact_url("https://s3.example/b?X-Amz-Signature=abc&X-Amz-Credential=k"),
+            "https://s3.example/b?...");
+  EXPECT_EQ(redact_url("https://u:p@h/p?q=1#f"), "https://***@h/p?...#f");
+  EXPECT_EQ(redact_url("https://h?sig=s@x"), "https://h?...");
+  EXPECT_EQ(to_display(*parse_url("https://S3.example:8443/b/c?sig=secret")),
+            "https://s3.example:8443/b/c?...");
+  EXPECT_EQ(to_display(*parse_url("http://127.0.0.1:5000/v2/")), "http://127.0.0.1:5000/v2/");
 }
 
 } // namespace

@@ -92,8 +92,9 @@ check "token: anonymous -> 401 from the strict realm" \
   eq "$(code "$TOKEN_REALM?service=$TOKEN_SERVICE&scope=repository:app:pull")" 401
 check "token: wrong service -> 400" \
   eq "$(code -u "$TOKEN_USER:$TOKEN_PASS" "$TOKEN_REALM?service=other&scope=repository:app:pull")" 400
+# The log is shared with every other test of this run: look for our request, not the first one.
 check "token: the request log records user and scope" \
-  eq "$(jq -sc '[.[] | select(.user == "carol" and .status == 200)][0].scopes' "$TOKEN_LOG")" '["repository:app:pull"]'
+  eq "$(jq -sc 'any(.[]; .user == "carol" and .status == 200 and .scopes == ["repository:app:pull"])' "$TOKEN_LOG")" true
 check "token-anon: challenge names the anonymous realm" \
   eq "$(hdr WWW-Authenticate "$REGISTRY_TOKEN_ANON/v2/nb/tags/list")" \
   "Bearer realm=\"$TOKEN_REALM_ANON\",service=\"$TOKEN_SERVICE\",scope=\"repository:nb:pull\""

@@ -1,7 +1,8 @@
 // Registry faults (tests/harness/faults.py): through `imageupdater-cmp resolve` where the CLI's
 // fixed limits make that quick (429, 5xx, garbage, huge bodies, redirects), and through
 // common::registry::Client with small ClientOptions limits where they would not (a hanging or
-// stalling server: the CLI exposes no timeouts and its defaults take a minute). Every fault
+// stalling server: the CLI's per-request defaults take a minute; only its --timeout is
+// exercised through the CLI). Every fault
 // repository is named per process (unique_repo), so its counters start at zero.
 #include <chrono>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "common/util/time.hpp"
 
 #include "tests/integration/services_env.hpp"
+#include "tests/support/process.hpp"
 
 namespace it {
 namespace {
@@ -161,10 +163,31 @@ TEST_F(Faults, TransportErrorNamesTheRequestOnce) {
   EXPECT_EQ(run.exit_code, 1) << run.dump();
   const Outcome& o = run.of("h");
   ASSERT_TRUE(o.error.has_value()) << run.dump();
-  const std::string request = "GET " + env("REGISTRY_FAULTS") + "/v2/" + repo + "/tags/list?n=1000";
+  const std::string request = "GET " + env("REGISTRY_FAULTS") + "/v2/" + repo +
+                              "/tags/list?..."; // the query is never shown
   const auto first = o.error->find(request);
   ASSERT_NE(first, std::string::npos) << *o.error;
   EXPECT_EQ(o.error->find(request, first + 1), std::string::npos) << *o.error;
+}
+
+// A hanging registry under the run's --timeout: the image fails with the deadline named, when
+// the deadline comes (not after four 15 s read timeouts and the backoff).
+TEST_F(Faults, TimeoutBoundsTheWholeRunAgainstAHangingRegistry) {
+  const std::string repo = unique_repo("deadline/hang-20");
+  const auto run = resolve_cli(updater_yaml("deadline", {image("h", repo)}), {"--timeout", "2s"});
+  EXPECT_EQ(run.exit_code, 1) << run.dump();
+  const Outcome& o = run.of("h");
+  ASSERT_TRUE(o.error.has_value()) << run.dump();
+  EXPECT_TRUE(contains(*o.error, "deadline")) << *o.error;
+  EXPECT_FALSE(run.timed_out);
+  EXPECT_LT(run.seconds, 10.0) << "the 2 s deadline was not honoured: " << *o.error;
+
+  test_support::TempDir dir;
+  const auto bad = test_support::run_process(
+      {test_support::binary("imageupdater-cmp"), "resolve", "-f",
+       dir.write("spec.yaml", updater_yaml("deadline", {image("h", repo)})), "--timeout", "2x"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "--timeout")) << bad.err;
 }
 
 // auth-redirect: credentials are required, then the tag list redirects to 127.0.0.2. The tag

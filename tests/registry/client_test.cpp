@@ -368,6 +368,65 @@ TEST_F(ClientTest, TransportErrorsRetriedOnlyWhenTransient) {
   EXPECT_EQ(tls.sent().size(), 1u);
 }
 
+// ---- the run's deadline ---------------------------------------------------------------------
+
+TEST_F(ClientTest, DeadlineStopsRetriesThatWouldEndAfterIt) {
+  ClientOptions options = testing::test_options();
+  options.deadline = start + milliseconds(2000);
+  fake.on("GET", k_list, response(500));
+  auto tags = make(std::nullopt, options).list_tags("acme/app");
+  ASSERT_FALSE(tags.has_value());
+  EXPECT_EQ(tags.error().kind, ErrorKind::transient);
+  // 0, 500, 1500; the next backoff (2000 ms) would end after the deadline: not waited for.
+  EXPECT_EQ(sent_ms(), (std::vector<long long>{0, 500, 1500}));
+  EXPECT_NE(tags.error().message.find("answered 500 (after 3 attempts)"), std::string::npos)
+      << tags.error().message;
+  EXPECT_NE(tags.error().message.find("no time left to retry before the deadline"),
+            std::string::npos)
+      << tags.error().message;
+}
+
+TEST_F(ClientTest, DeadlineCapsEachRequestsTimeouts) {
+  ClientOptions options = testing::test_options();
+  options.limits.connect_timeout = milliseconds(5000);
+  options.limits.read_timeout = milliseconds(15000);
+  options.deadline = start + milliseconds(1200);
+  fake.fail("GET", k_list, {ErrorKind::transient, "GET x: timed out"});
+  auto tags = make(std::nullopt, options).list_tags("acme/app");
+  ASSERT_FALSE(tags.has_value());
+  const auto sent = fake.sent();
+  ASSERT_EQ(sent.size(), 2u) << "0 and 500 ms; a retry at 1500 ms would be past 1200 ms";
+  EXPECT_EQ(sent[0].limits.connect_timeout, milliseconds(1200));
+  EXPECT_EQ(sent[0].limits.read_timeout, milliseconds(1200));
+  EXPECT_EQ(sent[1].limits.read_timeout, milliseconds(700));
+  EXPECT_NE(tags.error().message.find("GET x: timed out (after 2 attempts) (no time left"),
+            std::string::npos)
+      << tags.error().message;
+}
+
+TEST_F(ClientTest, RetryAfterBeyondTheDeadlineIsNotWaitedFor) {
+  ClientOptions options = testing::test_options();
+  options.deadline = start + milliseconds(5000);
+  fake.on("GET", k_list, response(429, "", {{"Retry-After", "7"}}));
+  auto tags = make(std::nullopt, options).list_tags("acme/app");
+  ASSERT_FALSE(tags.has_value());
+  EXPECT_EQ(sent_ms(), std::vector<long long>{0});
+  EXPECT_NE(tags.error().message.find("answered 429, Retry-After 7 s (no time left"),
+            std::string::npos)
+      << tags.error().message;
+}
+
+TEST_F(ClientTest, PassedDeadlineSendsNothing) {
+  ClientOptions options = testing::test_options();
+  options.deadline = start;
+  auto tags = make(std::nullopt, options).list_tags("acme/app");
+  ASSERT_FALSE(tags.has_value());
+  EXPECT_EQ(tags.error().kind, ErrorKind::transient);
+  EXPECT_NE(tags.error().message.find("the deadline of this run was reached"), std::string::npos)
+      << tags.error().message;
+  EXPECT_TRUE(fake.sent().empty());
+}
+
 TEST_F(ClientTest, RetryAfterIsHonoured) {
   fake.on("GET", k_list, response(429, "", {{"Retry-After", "7"}}));
   fake.on("GET", k_list, response(503, "", {{"Retry-After", "2"}}));

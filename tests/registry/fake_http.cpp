@@ -56,7 +56,7 @@ util::Result<http::Response> FakeHttp::send(const http::Request& request,
   Handler handler;
   {
     std::lock_guard lock(m_mutex);
-    m_sent.push_back(Sent{request, m_clock.steady_now()});
+    m_sent.push_back(Sent{request, m_clock.steady_now(), limits});
     const std::string k = key(request.method, request.url);
     if (auto it = m_handlers.find(k); it != m_handlers.end()) {
       handler = it->second;

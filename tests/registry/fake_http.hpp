@@ -26,6 +26,7 @@ namespace common::registry::testing {
 struct Sent {
   http::Request request;
   std::chrono::steady_clock::time_point at;
+  http::Limits limits;
 };
 
 class FakeHttp final : public http::Client {
