@@ -19,21 +19,6 @@ WrittenImage split_written(std::string_view text) noexcept {
   return out;
 }
 
-std::string compose_image(std::string_view name, std::string_view tag, std::string_view digest) {
-  std::string out;
-  out.reserve(name.size() + tag.size() + digest.size() + 2);
-  out += name;
-  if (!tag.empty()) {
-    out += ':';
-    out += tag;
-  }
-  if (!digest.empty()) {
-    out += '@';
-    out += digest;
-  }
-  return out;
-}
-
 TagDigest apply_tag_digest(const ImageOverride& override, TagDigest current) noexcept {
   // Kustomize (api/filters/imagetag): "overriding tag or digest will replace both original
   // tag and digest values".

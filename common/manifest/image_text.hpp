@@ -21,9 +21,6 @@ struct WrittenImage {
 };
 WrittenImage split_written(std::string_view text) noexcept;
 
-// name, plus ":tag" and "@digest" when non-empty.
-std::string compose_image(std::string_view name, std::string_view tag, std::string_view digest);
-
 // The tag and digest after an override, by Kustomize's rules (see ImageOverride): both given
 // replace both, one given replaces that one and drops the other, none keeps the current pair.
 struct TagDigest {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/util/strings.hpp"
+
 namespace common::manifest {
 namespace {
 
@@ -100,24 +102,6 @@ private:
     return true;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   bool read_string(std::string& out) {
     if (!eat('"')) {
       return false;
@@ -180,7 +164,7 @@ private:
         } else if (cp >= 0xD800 && cp < 0xE000) {
           cp = 0xFFFD; // a lone surrogate decodes to U+FFFD in Go
         }
-        append_utf8(out, cp);
+        util::append_utf8(out, cp);
         break;
       }
       default:

@@ -60,14 +60,7 @@ bool is_space(char c) noexcept {
 } // namespace
 
 std::string SetterValue::full() const {
-  std::string out = name;
-  out += ':';
-  out += tag;
-  if (!digest.empty()) {
-    out += '@';
-    out += digest;
-  }
-  return out;
+  return image::compose(name, tag, digest);
 }
 
 util::Result<std::vector<HelmPathSegment>> parse_helm_path(std::string_view path) {

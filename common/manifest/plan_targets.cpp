@@ -146,7 +146,7 @@ util::Result<void> Planner::consider_image(const Reached& image, const std::stri
   const WrittenImage w = split_written(value);
   const TagDigest td = apply_tag_digest(o, {w.tag, w.digest});
   std::string next =
-      compose_image(pi.renames ? std::string_view(*o.new_name) : w.name, td.tag, td.digest);
+      image::compose(pi.renames ? std::string_view(*o.new_name) : w.name, td.tag, td.digest);
   if (next == value) {
     return {};
   }
@@ -446,7 +446,7 @@ util::Result<void> Planner::plan_helm_value(const Reached& root,
                             : same                              ? w.name
                                                                 : std::string_view(o.repository);
     const TagDigest td = apply_tag_digest(o, same ? TagDigest{w.tag, w.digest} : TagDigest{});
-    next = compose_image(name, td.tag, td.digest);
+    next = image::compose(name, td.tag, td.digest);
     break;
   }
   case HelmField::tag:

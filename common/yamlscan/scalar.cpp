@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "common/util/strings.hpp"
 #include "common/yamlscan/parser.hpp"
 
 namespace common::yamlscan::detail {
@@ -38,24 +39,6 @@ int hex_value(char c) {
     return c - 'A' + 10;
   }
   return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
 }
 
 } // namespace
@@ -365,16 +348,16 @@ void Parser::escape(std::string& value, const Mark& open) {
     value += c;
     break;
   case 'N':
-    append_utf8(value, 0x85);
+    util::append_utf8(value, 0x85);
     break;
   case '_':
-    append_utf8(value, 0xa0);
+    util::append_utf8(value, 0xa0);
     break;
   case 'L':
-    append_utf8(value, 0x2028);
+    util::append_utf8(value, 0x2028);
     break;
   case 'P':
-    append_utf8(value, 0x2029);
+    util::append_utf8(value, 0x2029);
     break;
   case 'x':
     width = 2;
@@ -411,7 +394,7 @@ void Parser::escape(std::string& value, const Mark& open) {
   if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
     fail(at, "an escape for an invalid Unicode code point");
   }
-  append_utf8(value, cp);
+  util::append_utf8(value, cp);
 }
 
 // "|" or ">" with optional indentation indicator and chomping; content lines follow, indented

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/image/reference.hpp"
 #include "common/manifest/image_text.hpp"
 
 namespace common::manifest {
@@ -35,7 +36,7 @@ TEST(SplitWritten, KeepsTheSpelling) {
     EXPECT_EQ(w.name, c.name);
     EXPECT_EQ(w.tag, c.tag);
     EXPECT_EQ(w.digest, c.digest);
-    EXPECT_EQ(compose_image(w.name, w.tag, w.digest), c.text);
+    EXPECT_EQ(image::compose(w.name, w.tag, w.digest), c.text);
   }
 }
 
