@@ -352,8 +352,10 @@ util::Result<void> Planner::finish(DocumentPlan& out) {
       order.push_back(i);
     }
   }
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return m_proposals[a].node < m_proposals[b].node;
+  // By node, then by proposal order (the tie-break keeps document order within a node).
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return m_proposals[a].node != m_proposals[b].node ? m_proposals[a].node < m_proposals[b].node
+                                                      : a < b;
   });
   std::vector<const Proposal*> chosen;
   for (std::size_t g = 0; g < order.size();) {
@@ -415,9 +417,28 @@ util::Result<void> Planner::finish(DocumentPlan& out) {
   for (RawEdit& raw : m_raw) {
     planned.push_back(Planned{std::move(raw.edit), raw.object, std::move(raw.change)});
   }
-  std::stable_sort(planned.begin(), planned.end(), [](const Planned& a, const Planned& b) {
-    return a.edit.begin != b.edit.begin ? a.edit.begin < b.edit.begin : a.edit.end < b.edit.end;
+  // By position; equal ranges keep the order they were planned in (the index tie-break;
+  // std::stable_sort is avoided: libstdc++ 12's uses get_temporary_buffer, deprecated in C++23).
+  std::vector<std::size_t> by_position(planned.size());
+  for (std::size_t i = 0; i < by_position.size(); ++i) {
+    by_position[i] = i;
+  }
+  std::sort(by_position.begin(), by_position.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = planned[a].edit;
+    const auto& y = planned[b].edit;
+    if (x.begin != y.begin) {
+      return x.begin < y.begin;
+    }
+    return x.end != y.end ? x.end < y.end : a < b;
   });
+  {
+    std::vector<Planned> sorted;
+    sorted.reserve(planned.size());
+    for (std::size_t i : by_position) {
+      sorted.push_back(std::move(planned[i]));
+    }
+    planned = std::move(sorted);
+  }
   std::size_t last_end = 0;
   for (const Planned& e : planned) {
     if (e.edit.begin < last_end) {
