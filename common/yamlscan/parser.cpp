@@ -191,6 +191,55 @@ void Parser::close_collection(NodeId id, std::size_t stack_base) {
   node.children.assign(m_stack.begin() + static_cast<std::ptrdiff_t>(stack_base), m_stack.end());
   m_stack.resize(stack_base);
   node.end = node.children.empty() ? node.begin.offset : m_doc->nodes[node.children.back()].end;
+  if (node.kind == NodeKind::mapping) {
+    check_unique_keys(id);
+  }
+}
+
+// Kubernetes (go-yaml v3) rejects a mapping that repeats a key; so must we: an editor that
+// patched one of two `image:` keys would leave the other, and whoever reads the file next
+// decides which one counts. Scalar keys are compared by value; `<<` merge keys may repeat.
+void Parser::check_unique_keys(NodeId id) const {
+  const std::vector<NodeId>& children = m_doc->nodes[id].children;
+  const auto key = [&](std::size_t pair) -> const Node& {
+    return m_doc->nodes[children[2 * pair]];
+  };
+  const std::size_t pairs = children.size() / 2;
+  const auto comparable = [](const Node& k) {
+    return k.kind == NodeKind::scalar && !(k.style == ScalarStyle::plain && k.value == "<<");
+  };
+  const auto duplicate = [&](const Node& first, const Node& second) {
+    fail(second.begin, "duplicate mapping key \"" + second.value + "\" (first at line " +
+                           std::to_string(first.begin.line) + ")");
+  };
+  if (pairs <= 16) { // the usual Kubernetes mapping: compare pairwise, no allocation
+    for (std::size_t i = 1; i < pairs; ++i) {
+      if (!comparable(key(i))) {
+        continue;
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (comparable(key(j)) && key(j).value == key(i).value) {
+          duplicate(key(j), key(i));
+        }
+      }
+    }
+    return;
+  }
+  std::vector<std::size_t> order;
+  order.reserve(pairs);
+  for (std::size_t i = 0; i < pairs; ++i) {
+    if (comparable(key(i))) {
+      order.push_back(i);
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return key(a).value != key(b).value ? key(a).value < key(b).value : a < b;
+  });
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (key(order[i - 1]).value == key(order[i]).value) {
+      duplicate(key(order[i - 1]), key(order[i]));
+    }
+  }
 }
 
 bool Parser::is_block_scalar(NodeId id) const {

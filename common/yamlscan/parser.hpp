@@ -159,6 +159,7 @@ private:
   Mark mark_on_line(std::size_t offset) const {
     return {offset, m_line, offset - m_line_start + 1};
   }
+  void check_unique_keys(NodeId mapping) const;
   [[noreturn]] void fail(const Mark& at, std::string what,
                          util::ErrorKind kind = util::ErrorKind::invalid_input) const;
   void consume_break();

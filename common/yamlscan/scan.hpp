@@ -21,8 +21,9 @@
 //
 // Not handled beyond the syntax: tag handles are not resolved, aliases are not expanded (an
 // alias to an anchor not defined before it in the document is an error), merge keys ("<<") are
-// ordinary keys, duplicate keys and redefined anchors are not reported, and values are not typed
-// (needs_quotes() tells which plain texts YAML would read as non-strings).
+// ordinary keys (which may repeat), redefined anchors are not reported, and values are not
+// typed (needs_quotes() tells which plain texts YAML would read as non-strings). A mapping that
+// repeats a scalar key (by value) is an error naming both lines, as in go-yaml v3 (kubectl).
 //
 // Values are decoded as libyaml (and so go-yaml, used by Flux and Argo CD) decodes them. Where
 // libyaml (YAML 1.1) rejects what YAML 1.2 allows, this scanner follows YAML 1.2: an empty key

@@ -155,7 +155,18 @@ const ErrorCase k_errors[] = {
     {"a: b\n\t# ok\n\tc: d\n", "line 3, column 2", "tab character in indentation"},
     {"? a\n  b: c\n", "line 1, column 3", "a mapping key must be on one line"},
     {"a: |\nb\n", "line 2, column 1", "expected ':' after a mapping key"},
+    {"image: a\nname: x\nimage: b\n", "line 3, column 1",
+     "duplicate mapping key \"image\" (first at line 1)"},
+    {"{a: 1, 'a': 2}\n", "line 1, column 8", "duplicate mapping key \"a\""},
+    {"k0: 0\nk1: 1\nk2: 2\nk3: 3\nk4: 4\nk5: 5\nk6: 6\nk7: 7\nk8: 8\nk9: 9\nk10: 10\nk11: 11\n"
+     "k12: 12\nk13: 13\nk14: 14\nk15: 15\nk16: 16\nk3: again\n",
+     "line 18, column 1", "duplicate mapping key \"k3\" (first at line 4)"},
 };
+
+TEST(Errors, MergeKeysMayRepeat) {
+  const auto scanned = test::scan_all("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\n");
+  EXPECT_FALSE(scanned.error) << scanned.error->message;
+}
 
 TEST(Errors, NameThePlace) {
   for (const auto& c : k_errors) {
