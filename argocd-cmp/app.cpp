@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "argocd-cmp/inject_cmd.hpp"
 #include "argocd-cmp/io.hpp"
 #include "argocd-cmp/policy_cmd.hpp"
 #include "argocd-cmp/resolve_cmd.hpp"
@@ -88,6 +89,30 @@ void add_resolve(CLI::App& app, ResolveArgs& a) {
                   "[env IMAGEUPDATER_PARALLEL; default 4]");
 }
 
+void add_inject(CLI::App& app, InjectArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "inject",
+      "Put images into manifests: rewrite exactly the governed image values (containers, "
+      "Kustomize images:, Flux $imagepolicy markers) of a stream (stdin -> stdout) or of the "
+      "YAML files of a directory, every other byte kept.\n"
+      "Exit 0: done (also when nothing changed); 2: bad arguments or input (nothing written).");
+  cmd->add_option("--image", a.images,
+                  "REPO=NEWREF: images named REPO (nginx = docker.io/library/nginx) get NEWREF: "
+                  "a full reference (renames), :TAG, @DIGEST or :TAG@DIGEST; repeatable");
+  cmd->add_option("--setter", a.setters,
+                  "NS:NAME=IMAGE:TAG[@DIGEST]: the value of Flux markers "
+                  "# {\"$imagepolicy\": \"NS:NAME[:tag|:name|:digest]\"}; repeatable");
+  cmd->add_option("--path", a.path,
+                  "edit the *.yaml, *.yml and Kustomization files under this directory instead "
+                  "of stdin");
+  cmd->add_flag("--in-place", a.in_place, "with --path: rewrite the changed files in place");
+  cmd->add_option("--out", a.out,
+                  "with --path: write the changed files only, at their relative paths, here");
+  cmd->add_option("--changes", a.changes,
+                  "write the change record (file, object, field, line, old, new, by) as JSON "
+                  "to this file");
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -100,9 +125,11 @@ int run(int argc, char** argv) {
     PolicyArgs policy_args;
     ValidateArgs validate_args;
     ResolveArgs resolve_args;
+    InjectArgs inject_args;
     add_policy(app, policy_args);
     add_validate(app, validate_args);
     add_resolve(app, resolve_args);
+    add_inject(app, inject_args);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -118,6 +145,9 @@ int run(int argc, char** argv) {
     }
     if (app.got_subcommand("resolve")) {
       return run_resolve(resolve_args, io);
+    }
+    if (app.got_subcommand("inject")) {
+      return run_inject(inject_args, io);
     }
     return k_exit_usage;
   } catch (const std::exception& e) {

@@ -414,8 +414,10 @@ std::string Reference::familiar_name() const {
   return repository;
 }
 
-std::string Reference::to_string() const {
-  std::string out = name();
+std::string compose(std::string_view name, std::string_view tag, std::string_view digest) {
+  std::string out;
+  out.reserve(name.size() + tag.size() + digest.size() + 2);
+  out += name;
   if (!tag.empty()) {
     out += ':';
     out += tag;
@@ -425,6 +427,10 @@ std::string Reference::to_string() const {
     out += digest;
   }
   return out;
+}
+
+std::string Reference::to_string() const {
+  return compose(name(), tag, digest);
 }
 
 util::Result<Reference> parse_reference(std::string_view text) {

@@ -35,6 +35,9 @@ struct Reference {
   friend bool operator==(const Reference&, const Reference&) = default;
 };
 
+// "name", plus ":tag" and "@digest" when they are not empty: how every reference is written.
+std::string compose(std::string_view name, std::string_view tag, std::string_view digest);
+
 // Parses a full reference "name[:tag][@digest]" (no surrounding space). Fails (invalid_input,
 // "invalid reference \"<text>\": <reason>") on upper-case repository names ("repository name
 // must be lowercase"), illegal characters, a tag not matching [A-Za-z0-9_][A-Za-z0-9._-]{0,127},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,9 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept;
 // `s` in double quotes for an error message: quotes and backslashes escaped, control and
 // non-ASCII bytes as \xNN, cut after `max` bytes with "..." so garbage cannot flood a log.
 std::string quote(std::string_view s, std::size_t max = 200);
+
+// Appends the UTF-8 encoding of code point `cp` (callers pass valid scalar values: escape
+// decoders check the range first).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 } // namespace common::util

@@ -1,0 +1,43 @@
+// Scanner: one Parser per document, so that memory follows the document, not the stream.
+#include "common/yamlscan/scan.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "common/yamlscan/parser.hpp"
+
+namespace common::yamlscan {
+
+Scanner::Scanner(std::string_view text, Limits limits)
+    : m_text(text), m_limits(limits), m_end(std::min(text.find('\0'), text.size())) {
+  if (text.starts_with("\xef\xbb\xbf")) {
+    m_pos = 3;
+  }
+}
+
+util::Result<std::optional<Document>> Scanner::next() {
+  if (m_done) {
+    return std::optional<Document>{};
+  }
+  try {
+    detail::Parser parser(m_text, m_end, m_limits, {m_pos, m_line, m_pos}, m_node_hint);
+    std::optional<Document> doc = parser.document();
+    if (!doc) {
+      m_done = true;
+      return doc;
+    }
+    const detail::Position next = parser.position();
+    m_pos = next.offset;
+    m_line = next.line;
+    m_node_hint = doc->nodes.size();
+    return doc;
+  } catch (const detail::Failure& failure) {
+    // Thrown only inside this module (see parser.hpp); the scanner is done after an error.
+    m_done = true;
+    return util::fail(failure.kind, "line " + std::to_string(failure.at.line) + ", column " +
+                                        std::to_string(failure.at.column) + ": " + failure.what);
+  }
+}
+
+} // namespace common::yamlscan
