@@ -159,6 +159,9 @@ int run_generate(const GenerateArgs& args, const Io& io) {
                      r.reason.c_str());
       }
     }
+    // The seam for telling Argo CD the render changed without a commit (plugin::fingerprint).
+    std::fprintf(io.err, "level=info msg=\"resolved images\" fingerprint=%s\n",
+                 plugin::fingerprint(*results).c_str());
     auto overrides = plugin::overrides_from(*results, {.pin_digests = settings->pin_digests.value});
     if (!overrides) {
       return fail(io, k_exit_render_failed, overrides.error().message);

@@ -1,6 +1,9 @@
 #include "common/plugin/selection.hpp"
 
+#include <algorithm>
 #include <map>
+
+#include "common/registry/digest.hpp"
 
 namespace common::plugin {
 
@@ -72,6 +75,22 @@ util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::Imag
     }
   }
   return out;
+}
+
+std::string fingerprint(const std::vector<resolve::ImageResult>& results) {
+  std::vector<std::string> lines;
+  lines.reserve(results.size());
+  for (const auto& r : results) {
+    lines.push_back(r.repository + "=" + (r.error ? "error:" + *r.error : r.tag + "@" + r.digest));
+  }
+  std::sort(lines.begin(), lines.end());
+  lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+  std::string all;
+  for (const auto& l : lines) {
+    all += l;
+    all += '\n';
+  }
+  return registry::sha256_digest(all);
 }
 
 } // namespace common::plugin

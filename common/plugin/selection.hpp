@@ -38,4 +38,11 @@ struct OverrideOptions {
 util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::ImageResult>& results,
                                                  const OverrideOptions& options);
 
+// A digest of what was resolved ("sha256:<hex>" over the sorted lines
+// "repository=tag@digest"): equal exactly when the same images would be injected. The seam for
+// telling Argo CD that the rendered manifests changed although the commit did not (a later
+// issue writes it to the Application, which needs the Kubernetes API); generate logs it today.
+// Failed results count with their error text.
+std::string fingerprint(const std::vector<resolve::ImageResult>& results);
+
 } // namespace common::plugin

@@ -120,5 +120,16 @@ TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
       << conflict.error().message;
 }
 
+TEST(Fingerprint, SameImagesSameFingerprintWhateverTheOrder) {
+  const auto a = result("docker.io/library/nginx", "1.25");
+  const auto b = result("ghcr.io/acme/app", "v2");
+  const std::string f = fingerprint({a, b});
+  EXPECT_TRUE(f.starts_with("sha256:")) << f;
+  EXPECT_EQ(f.size(), 7u + 64u);
+  EXPECT_EQ(fingerprint({b, a}), f);
+  EXPECT_EQ(fingerprint({a, b, a}), f) << "duplicates count once";
+  EXPECT_NE(fingerprint({a, result("ghcr.io/acme/app", "v3")}), f);
+}
+
 } // namespace
 } // namespace common::plugin
