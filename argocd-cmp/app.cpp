@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "argocd-cmp/generate_cmd.hpp"
 #include "argocd-cmp/inject_cmd.hpp"
 #include "argocd-cmp/io.hpp"
 #include "argocd-cmp/policy_cmd.hpp"
@@ -113,6 +114,21 @@ void add_inject(CLI::App& app, InjectArgs& a) {
                   "to this file");
 }
 
+void add_plugin(CLI::App& app, GenerateArgs& generate, GenerateArgs& discover) {
+  auto* gen = app.add_subcommand(
+      "generate",
+      "Argo CD plugin: render the application directory (plain, Kustomize or Helm), resolve its "
+      "ImageUpdater images and inject them; only manifests on stdout, logs on stderr.\n"
+      "Exit 0: done (also without ImageUpdater); 1: rendering or resolving failed; 2: bad "
+      "settings or specs.");
+  gen->add_option("--path", generate.path, "the application directory")->capture_default_str();
+  gen->footer(settings_help());
+  auto* dis = app.add_subcommand(
+      "discover", "Argo CD plugin discovery: print the files with an ImageUpdater for this "
+                  "application (ARGOCD_APP_NAME); print nothing when there is none.");
+  dis->add_option("--path", discover.path, "the application directory")->capture_default_str();
+}
+
 } // namespace
 
 int run(int argc, char** argv) {
@@ -126,10 +142,13 @@ int run(int argc, char** argv) {
     ValidateArgs validate_args;
     ResolveArgs resolve_args;
     InjectArgs inject_args;
+    GenerateArgs generate_args;
+    GenerateArgs discover_args;
     add_policy(app, policy_args);
     add_validate(app, validate_args);
     add_resolve(app, resolve_args);
     add_inject(app, inject_args);
+    add_plugin(app, generate_args, discover_args);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -148,6 +167,12 @@ int run(int argc, char** argv) {
     }
     if (app.got_subcommand("inject")) {
       return run_inject(inject_args, io);
+    }
+    if (app.got_subcommand("generate")) {
+      return run_generate(generate_args, io);
+    }
+    if (app.got_subcommand("discover")) {
+      return run_discover(discover_args, io);
     }
     return k_exit_usage;
   } catch (const std::exception& e) {

@@ -3,21 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <memory>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
-#include "common/cache/disk_cache.hpp"
-#include "common/credentials/environment.hpp"
-#include "common/credentials/resolver.hpp"
-#include "common/http/poco_client.hpp"
-#include "common/http/url.hpp"
-#include "common/registry/config.hpp"
-#include "common/resolve/registry_source.hpp"
+#include "argocd-cmp/registry_run.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/spec/loader.hpp"
-#include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
 #include "common/util/file.hpp"
 
@@ -33,30 +24,6 @@ std::string env_or(const std::string& flag, const char* var, std::string fallbac
   }
   const char* v = std::getenv(var);
   return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
-}
-
-std::string default_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
-    return std::string(xdg) + "/imageupdater";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
-    return std::string(home) + "/.cache/imageupdater";
-  }
-  return "/tmp/imageupdater-" + std::to_string(::getuid());
-}
-
-// TLS settings per registry origin from registries.conf (ca_file, insecure).
-common::http::ClientOptions http_options(const common::registry::RegistriesConfig& registries) {
-  common::http::ClientOptions o;
-  o.user_agent = "imageupdater/0.1.0";
-  for (const auto& e : registries.endpoints()) {
-    auto url = common::http::parse_url(e.api_url);
-    if (!url || url->scheme != "https" || (e.ca_file.empty() && !e.insecure)) {
-      continue;
-    }
-    o.tls[common::http::origin(*url)] = {e.ca_file, e.insecure};
-  }
-  return o;
 }
 
 // 1..64 registry requests at once.
@@ -173,80 +140,30 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
     return fail(io, "the specs have errors (listed above); nothing was resolved");
   }
 
-  common::registry::RegistriesConfig registries;
-  const std::string conf = env_or(args.registries_conf, "IMAGEUPDATER_REGISTRIES_CONF", "");
-  if (!conf.empty()) {
-    auto text = common::util::read_file(conf);
-    if (!text) {
-      return fail(io, "--registries-conf: " + text.error().message);
-    }
-    auto parsed = common::registry::parse_registries_conf(*text, conf);
-    if (!parsed) {
-      return fail(io, parsed.error().message);
-    }
-    registries = std::move(*parsed);
-  }
-  auto http = common::http::PocoClient::create(http_options(registries));
-  if (!http) {
-    return fail(io, http.error().message);
-  }
-
+  RegistryRun run;
+  run.registries_conf = env_or(args.registries_conf, "IMAGEUPDATER_REGISTRIES_CONF", "");
+  run.secrets_dir = env_or(args.secrets_dir, "IMAGEUPDATER_SECRETS_DIR", "");
+  run.cache_dir =
+      args.no_cache ? std::string() : env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", "");
+  run.use_cache = !args.no_cache;
+  run.cache_ttl = *ttl;
   auto timeout =
       common::util::parse_go_duration(env_or(args.timeout, "IMAGEUPDATER_TIMEOUT", "30s"));
   if (!timeout || timeout->count() < 0) {
     return fail(io, "--timeout: " +
                         (timeout ? std::string("must not be negative") : timeout.error().message));
   }
-
+  run.timeout = *timeout;
   const auto jobs = parse_jobs(env_or(args.parallel, "IMAGEUPDATER_PARALLEL", "4"));
   if (!jobs) {
     return fail(io, "--parallel: " + jobs.error().message);
   }
-
-  common::util::SystemClock clock;
-  // Taken once, before anything is fetched: the deadline covers the whole run.
-  const auto started = clock.steady_now();
-  common::credentials::SystemEnvironment environment;
-  common::credentials::ResolverOptions cred_options;
-  cred_options.secrets_dir = env_or(args.secrets_dir, "IMAGEUPDATER_SECRETS_DIR", "");
-  common::credentials::Resolver creds(environment, clock, cred_options);
-
-  std::unique_ptr<common::cache::DiskCache> cache;
-  if (!args.no_cache) {
-    common::cache::Options cache_options;
-    if (timeout->count() > 0) {
-      // Waiting for another process's fetch must not outlast the run either.
-      cache_options.lock_wait = std::min(
-          cache_options.lock_wait, std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));
-    }
-    cache = std::make_unique<common::cache::DiskCache>(
-        env_or(args.cache_dir, "IMAGEUPDATER_CACHE_DIR", default_cache_dir()), clock,
-        cache_options);
-    if (!cache->usable()) {
-      std::fprintf(io.err, "level=warn msg=\"cache disabled\" reason=\"%s\"\n",
-                   cache->usable().error().message.c_str());
-      cache.reset();
-    }
+  run.parallel = *jobs;
+  auto resolved = resolve_images(updaters, run, io.err);
+  if (!resolved) {
+    return fail(io, resolved.error().message);
   }
-  common::resolve::SourceOptions source_options;
-  source_options.ttl = *ttl;
-  if (timeout->count() > 0) {
-    source_options.client.deadline =
-        started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
-  }
-  common::resolve::RegistrySource source(registries, creds, **http, clock, cache.get(),
-                                         source_options);
-
-  common::resolve::ResolveOptions resolve_options;
-  resolve_options.jobs = *jobs;
-  const std::vector<ImageResult> results =
-      common::resolve::resolve_all(updaters, source, resolve_options);
-  for (const auto& r : results) {
-    for (const auto& w : r.warnings) {
-      std::fprintf(io.err, "level=warn updater=%s alias=%s msg=\"%s\"\n", r.updater.c_str(),
-                   r.alias.c_str(), w.c_str());
-    }
-  }
+  const std::vector<ImageResult>& results = *resolved;
 
   if (args.output == "json") {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();

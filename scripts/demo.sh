@@ -1,18 +1,38 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: build, validate the example ImageUpdater specs, and
-# evaluate their tag policies against an example tag list.
-# (Later: a real local registry on loopback and a render of an example application.)
+# The main job on the embedded default: build; start a real registry on loopback (Debian's
+# docker-registry, through the test harness, seeded with demo/web and demo/worker tags); then do
+# what the Argo CD plugin does for the example application examples/apps/plain: resolve its
+# ImageUpdater spec against that registry and render the app with the current images injected,
+# exactly as cmp-server runs `imageupdater-cmp generate`. Everything stays on loopback and in a
+# temporary directory, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --build
-scripts/build.sh release >/dev/null
-cmp=build/bin/imageupdater-cmp
+scripts/install-deps.sh
+scripts/build.sh release imageupdater-cmp >/dev/null
+cmp=$(realpath build/bin/imageupdater-cmp)
 
-echo "== validate examples/imageupdater.yaml"
-$cmp validate -f examples/imageupdater.yaml
+work=$(mktemp -d /tmp/imageupdater-demo.XXXXXX)
+trap 'tests/harness/services.sh down "$work/svc" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+tests/harness/services.sh up "$work/svc" >/dev/null
+# shellcheck disable=SC1091
+source "$work/svc/env"
 
-echo "== newest 1.25.x of examples/nginx-tags.txt (policy -c '~1.25' --explain)"
-$cmp policy -c '~1.25' --explain <examples/nginx-tags.txt
+echo "== a registry on $REGISTRY_PLAIN (docker-registry, storage in $work): demo/web tags"
+curl -s "$REGISTRY_PLAIN/v2/demo/web/tags/list"
+echo
 
-echo "== newest release of any version, alpine variants ignored"
-$cmp policy --ignore-tags '*-alpine,*-perl' <examples/nginx-tags.txt
+# The example app, pointed at this registry (the examples name 127.0.0.1:5000).
+cp -r examples/apps/plain "$work/app"
+find "$work/app" -type f -exec sed -i "s/127\.0\.0\.1:5000/$REGISTRY_PLAIN_HOST/g" {} +
+
+echo "== validate the app's ImageUpdater spec"
+"$cmp" validate -f "$work/app/imageupdater.yaml" && echo "ok"
+
+echo "== resolve it (registry client, shared cache in $work/cache)"
+"$cmp" resolve -f "$work/app/imageupdater.yaml" --cache-dir "$work/cache"
+
+echo "== generate, as Argo CD's cmp-server runs it (cwd = the app; manifests on stdout, logs on stderr)"
+(cd "$work/app" && env ARGOCD_APP_NAME=demo-plain ARGOCD_APP_NAMESPACE=demo \
+  IMAGEUPDATER_CACHE_DIR="$work/cache" "$cmp" generate 2>"$work/generate.log")
+echo "== what generate logged"
+cat "$work/generate.log"

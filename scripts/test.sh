@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (the README's and CI's): installs what it needs, then builds and
 # runs every test. Steps:
-#   1. scripts/install-deps.sh            Debian packages, only the missing ones
+#   1. scripts/install-deps.sh            Debian packages, only the missing ones;
+#      scripts/get-tools.sh               helm and kubectl (pinned, checksummed) for e2e tests
 #   2. libFuzzer smoke run of each target (build-fuzz/, clang-19, 15 s each)
 #   3. ASan+UBSan build + all tests       (build-asan/)
 #   4. release build + all tests          (build/), last, so the run closes on ctest's summary
@@ -12,6 +13,9 @@ export CTEST_OUTPUT_ON_FAILURE=1
 jobs=${IU_JOBS:-2}
 
 scripts/install-deps.sh
+# helm and kubectl for the plugin's end-to-end tests (not Debian packages); the tests that need
+# them skip, saying so, when they cannot be had.
+scripts/get-tools.sh || echo "test.sh: warning: helm/kubectl not fetched; their tests will skip" >&2
 
 if [[ "${IU_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== libFuzzer smoke run" >&2

@@ -40,7 +40,8 @@ public:
                                                const ScriptLimits& limits) = 0;
 };
 
-// The real thing: util::read_file, ::getenv, posix_spawn in a new process group.
+// The real thing: util::read_file, ::getenv, process::SystemRunner (posix_spawn in a new
+// process group).
 // run_script is safe to call from several threads at once.
 class SystemEnvironment final : public Environment {
 public:

@@ -277,6 +277,24 @@ def seed_all(url, storage, run, page_size):
         expect("NGINX_%s_DIGEST" % tag.replace(".", "_"), img.push(reg, "library/nginx", tag))
     img.push(reg, "library/nginx", "latest")
     expect("NGINX_LATEST_DIGEST", reg.digest("library/nginx", "latest"))
+
+    # demo/web, demo/worker: the images of examples/apps (the plugin's end-to-end tests)
+    for tag, created in (("1.1.9", "2024-01-01T00:00:00Z"), ("1.2.0", "2024-02-01T00:00:00Z"),
+                         ("1.2.3", "2024-03-01T00:00:00Z"), ("1.2.7", "2024-04-01T00:00:00Z"),
+                         ("1.3.0", "2024-05-01T00:00:00Z"), ("2.0.0", "2024-06-01T00:00:00Z")):
+        img = Image("demo-web-" + tag, "amd64", created)
+        expect("DEMO_WEB_%s_DIGEST" % tag.replace(".", "_"), img.push(reg, "demo/web", tag))
+    expect("DEMO_WEB_NEWEST_1_2", "1.2.7")
+    # worker: main-0002 is the newest build; latest is main-0003's manifest (an older build)
+    for tag, created in (("main-0001", "2024-03-01T00:00:00Z"),
+                         ("main-0002", "2024-05-01T00:00:00Z"),
+                         ("main-0003", "2024-04-01T00:00:00Z")):
+        img = Image("demo-worker-" + tag, "amd64", created)
+        expect("DEMO_WORKER_%s_DIGEST" % tag.upper().replace("-", "_"),
+               img.push(reg, "demo/worker", tag))
+    img.push(reg, "demo/worker", "latest")
+    expect("DEMO_WORKER_LATEST_DIGEST", reg.digest("demo/worker", "latest"))
+    expect("DEMO_WORKER_NEWEST_BUILD", "main-0002")
     return out
 
 

@@ -1,0 +1,135 @@
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/plugin/selection.hpp"
+#include "common/spec/loader.hpp"
+
+namespace common::plugin {
+namespace {
+
+std::vector<spec::ImageUpdater> load(const std::string& yaml) {
+  auto loaded = spec::parse_stream(yaml, "specs.yaml");
+  EXPECT_FALSE(spec::has_errors(loaded.diagnostics));
+  return std::move(loaded.updaters);
+}
+
+const char* k_specs = R"(apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: web, namespace: shop}
+spec:
+  kind: argocd
+  images: ["web=nginx:~1.25"]
+  argocd: {app: {name: shop-web}}
+---
+apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: other, namespace: shop}
+spec:
+  kind: argocd
+  images: ["x=redis"]
+  argocd: {app: {name: shop-db}}
+---
+apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: any, namespace: shop}
+spec:
+  kind: argocd
+  images: ["y=busybox"]
+  argocd: {app: {name: cleared-below}}
+---
+apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: flux, namespace: shop}
+spec:
+  kind: fluxcd
+  images: ["z=nginx"]
+  fluxcd: {interval: 1m, policy: {semver: {range: "1.x"}}}
+)";
+
+// A spec naming no app (possible for a model built in code; the validator asks for one).
+std::vector<spec::ImageUpdater> specs() {
+  auto all = load(k_specs);
+  all[2].argocd->app.name.clear();
+  return all;
+}
+
+TEST(SelectForApp, KeepsTheAppsAndTheUnnamedAndSaysWhyForTheRest) {
+  const auto s = select_for_app(specs(), "shop-web");
+  ASSERT_EQ(s.updaters.size(), 2u);
+  EXPECT_EQ(s.updaters[0].metadata.name, "web");
+  EXPECT_EQ(s.updaters[1].metadata.name, "any");
+  EXPECT_EQ(s.skipped, (std::vector<std::string>{
+                           "shop/other: for application shop-db, not shop-web",
+                           "shop/flux: kind fluxcd (served by imageupdater-flux-source)"}));
+  EXPECT_EQ(select_for_app(specs(), "").updaters.size(), 3u) << "no app: every argocd spec";
+}
+
+resolve::ImageResult result(std::string repo, std::string tag, std::string strategy = "semver",
+                            std::string alias = "a") {
+  resolve::ImageResult r;
+  r.updater = "ns/u";
+  r.alias = std::move(alias);
+  r.image = repo;
+  r.repository = std::move(repo);
+  r.strategy = std::move(strategy);
+  r.tag = std::move(tag);
+  r.digest = "sha256:" + std::string(64, 'd');
+  return r;
+}
+
+TEST(OverridesFrom, TagsDigestsAndAgreeingDuplicates) {
+  const std::vector<resolve::ImageResult> results = {
+      result("docker.io/library/nginx", "1.25.3"),
+      result("ghcr.io/acme/app", "v2", "digest", "b"),
+      result("docker.io/library/nginx", "1.25.3", "semver", "c"),
+  };
+  auto o = overrides_from(results, {});
+  ASSERT_TRUE(o.has_value()) << o.error().message;
+  ASSERT_EQ(o->images.size(), 2u);
+  EXPECT_EQ(o->images[0].repository, "docker.io/library/nginx");
+  EXPECT_EQ(o->images[0].tag, "1.25.3");
+  EXPECT_EQ(o->images[0].digest, std::nullopt);
+  EXPECT_EQ(o->images[0].label, "ns/u a");
+  EXPECT_EQ(o->images[1].digest, "sha256:" + std::string(64, 'd')) << "digest strategy pins";
+
+  auto pinned = overrides_from(results, {.pin_digests = true});
+  ASSERT_TRUE(pinned.has_value());
+  EXPECT_TRUE(pinned->images[0].digest.has_value());
+}
+
+TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
+  auto bad = result("ghcr.io/acme/app", "");
+  bad.error = "no tag qualifies among 3 tags";
+  auto failed = overrides_from({result("docker.io/library/nginx", "1"), bad}, {});
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().kind, util::ErrorKind::not_found);
+  EXPECT_NE(failed.error().message.find("cannot resolve 1 of 2 image(s)"), std::string::npos);
+  EXPECT_NE(failed.error().message.find("ns/u a (ghcr.io/acme/app): no tag qualifies"),
+            std::string::npos)
+      << failed.error().message;
+
+  auto conflict = overrides_from({result("docker.io/library/nginx", "1.25"),
+                                  result("docker.io/library/nginx", "1.26", "semver", "z")},
+                                 {});
+  ASSERT_FALSE(conflict.has_value());
+  EXPECT_EQ(conflict.error().kind, util::ErrorKind::conflict);
+  EXPECT_NE(conflict.error().message.find("ns/u a chose 1.25, ns/u z chose 1.26"),
+            std::string::npos)
+      << conflict.error().message;
+}
+
+TEST(Fingerprint, SameImagesSameFingerprintWhateverTheOrder) {
+  const auto a = result("docker.io/library/nginx", "1.25");
+  const auto b = result("ghcr.io/acme/app", "v2");
+  const std::string f = fingerprint({a, b});
+  EXPECT_TRUE(f.starts_with("sha256:")) << f;
+  EXPECT_EQ(f.size(), 7u + 64u);
+  EXPECT_EQ(fingerprint({b, a}), f);
+  EXPECT_EQ(fingerprint({a, b, a}), f) << "duplicates count once";
+  EXPECT_NE(fingerprint({a, result("ghcr.io/acme/app", "v3")}), f);
+}
+
+} // namespace
+} // namespace common::plugin
