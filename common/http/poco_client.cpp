@@ -19,21 +19,21 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
-#include "common/http/sigpipe_guard.hpp"
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_module.hpp"
 #include "common/http/url.hpp"
+#include "common/util/sigpipe_guard.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::http {
 namespace {
 
 using detail::set_timeouts;
-using detail::SigpipeGuard;
 using detail::TlsConnector;
 using detail::TlsModule;
 using detail::to_timespan;
 using util::ErrorKind;
+using util::SigpipeGuard;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_chunk = std::size_t{64} << 10;

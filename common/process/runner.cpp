@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/process/spawn.hpp"
+#include "common/util/sigpipe_guard.hpp"
 
 namespace common::process {
 
@@ -25,50 +26,6 @@ using Steady = std::chrono::steady_clock;
 std::string reason(int err) {
   return std::strerror(err);
 }
-
-// Blocks SIGPIPE in the calling thread while stdin is written and discards one raised meanwhile
-// (the write reports EPIPE anyway): changing the process's disposition would be global state.
-// A SIGPIPE pending before is left alone.
-class SigpipeBlock {
-public:
-  explicit SigpipeBlock(bool active) {
-    if (!active) {
-      return;
-    }
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    if (pthread_sigmask(SIG_BLOCK, &block, &m_old) != 0) {
-      return;
-    }
-    m_active = true;
-    sigset_t pending;
-    sigemptyset(&pending);
-    m_was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-  }
-  ~SigpipeBlock() {
-    if (!m_active) {
-      return;
-    }
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (!m_was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      sigset_t only;
-      sigemptyset(&only);
-      sigaddset(&only, SIGPIPE);
-      const timespec zero{};
-      sigtimedwait(&only, nullptr, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
-private:
-  sigset_t m_old{};
-  bool m_active = false;
-  bool m_was_pending = false;
-};
 
 // One output pipe and what it collected under its bound.
 struct Sink {
@@ -197,7 +154,7 @@ util::Result<Output> SystemRunner::run(const Command& command) {
       stdin_fd.reset();
     }
   }
-  SigpipeBlock no_sigpipe(stdin_fd.get() >= 0);
+  const util::SigpipeGuard no_sigpipe(stdin_fd.get() >= 0);
 
   const auto deadline = Steady::now() + command.timeout;
   for (;;) {

@@ -1,9 +1,10 @@
-// Internal to common/http: blocks SIGPIPE in the calling thread for a scope.
+// Blocks SIGPIPE in the calling thread for a scope (the http client's sockets, the process
+// runner's stdin pipe).
 #pragma once
 
 #include <csignal>
 
-namespace common::http::detail {
+namespace common::util {
 
 // Writing to a socket the peer has closed raises SIGPIPE, whose default action kills the
 // process, and neither Poco (send() without MSG_NOSIGNAL on Linux) nor OpenSSL's socket BIO
@@ -12,7 +13,8 @@ namespace common::http::detail {
 // failed write reports EPIPE anyway). A SIGPIPE already pending before is left alone.
 class SigpipeGuard {
 public:
-  SigpipeGuard();
+  // `active` false: does nothing (for callers that need the guard only sometimes).
+  explicit SigpipeGuard(bool active = true);
   ~SigpipeGuard();
   SigpipeGuard(const SigpipeGuard&) = delete;
   SigpipeGuard& operator=(const SigpipeGuard&) = delete;
@@ -23,4 +25,4 @@ private:
   bool m_was_pending = false;
 };
 
-} // namespace common::http::detail
+} // namespace common::util

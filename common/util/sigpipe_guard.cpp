@@ -1,11 +1,14 @@
-#include "common/http/sigpipe_guard.hpp"
+#include "common/util/sigpipe_guard.hpp"
 
 #include <ctime>
 #include <pthread.h>
 
-namespace common::http::detail {
+namespace common::util {
 
-SigpipeGuard::SigpipeGuard() {
+SigpipeGuard::SigpipeGuard(bool active) {
+  if (!active) {
+    return;
+  }
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGPIPE);
@@ -34,4 +37,4 @@ SigpipeGuard::~SigpipeGuard() {
   pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
 }
 
-} // namespace common::http::detail
+} // namespace common::util
