@@ -174,6 +174,9 @@ Answer<json> decode_body(const HttpRequest& request, const Options& options) {
         "the request body is " + std::to_string(request.body.size()) +
             " bytes, more than the limit of " + std::to_string(options.max_body_bytes)));
   }
+  if (util::trim(request.body).empty()) {
+    return std::unexpected(bad_request("the request body is empty (want an ImageUpdater)"));
+  }
   std::string type = request.header("Content-Type");
   type = util::to_lower(util::trim(std::string_view(type).substr(0, type.find(';'))));
   if (type != "application/json" && type != "application/yaml") {
@@ -541,7 +544,7 @@ HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::str
 HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::string& namespace_,
                                      const std::string& name) {
   std::string precondition;
-  if (!request.body.empty()) {
+  if (!util::trim(request.body).empty()) {
     auto body = decode_body(request, m_options);
     if (!body) {
       return std::move(body.error());

@@ -20,9 +20,9 @@
 // lists are ImageUpdaterList with metadata {resourceVersion, continue}. JSON keys are sorted, so
 // output is deterministic.
 //
-// Errors are Status objects (status.hpp): 400 malformed body or query, a path namespace or name
-// that is not a DNS-1123 label / subdomain, apiVersion or kind not ours, a body namespace (or,
-// on PUT, name) that differs from the path's; 404 unknown route or object; 405 known route,
+// Errors are Status objects (status.hpp): 400 an empty or malformed body or query, a path namespace
+// or name that is not a DNS-1123 label / subdomain, apiVersion or kind not ours, a body namespace
+// (or, on PUT, name) that differs from the path's; 404 unknown route or object; 405 known route,
 // other method (with an Allow header); 409 AlreadyExists on create, Conflict on a stale
 // resourceVersion; 413 body over Options::max_body_bytes; 415 a body that is neither
 // application/json nor application/yaml; 422 Invalid listing every error the spec model finds

@@ -1,4 +1,5 @@
 // Every route and every error code of the ImageUpdater API, through an in-memory store.
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -386,6 +387,9 @@ TEST_F(ApiTest, Errors) {
 
   const ErrorCase cases[] = {
       // 400
+      {"empty body", request("POST", k_ns_path, "", ""), 400, "BadRequest", "empty"},
+      {"blank YAML body", request("POST", k_ns_path, " \n", "application/yaml"), 400, "BadRequest",
+       "empty"},
       {"malformed JSON", request("POST", k_ns_path, "{\"apiVersion\":"), 400, "BadRequest",
        "invalid JSON"},
       {"malformed YAML", request("POST", k_ns_path, "a: [b\nc: d", "application/yaml"), 400,
@@ -555,6 +559,51 @@ TEST_F(ApiTest, HeaderLookupIgnoresCase) {
   r.headers = {{"content-TYPE", "application/json"}};
   EXPECT_EQ(r.header("Content-Type"), "application/json");
   EXPECT_EQ(r.header("Accept"), "");
+}
+
+} // namespace
+
+namespace {
+
+// Mutated bodies (bytes flipped, inserted, cut) never crash and always get a JSON answer with
+// a known code.
+TEST_F(ApiTest, MutatedBodiesAreAnswered) {
+  const std::string seeds[] = {
+      updater("web").dump(),
+      "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\nmetadata: {name: web}\n"
+      "spec:\n  images: [nginx]\n  argocd:\n    app: {name: web}\n    update-strategy: &s "
+      "{nginx: semver}\n  x: *s\n",
+  };
+  const char k_bytes[] = "{}[],:&*!|>'\"\\\n -#?%@`\t0a\xff";
+  std::mt19937 random(42);
+  int answered = 0;
+  for (int i = 0; i < 3000; ++i) {
+    bool yaml = i % 2 == 1;
+    std::string body = seeds[yaml ? 1 : 0];
+    int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      std::size_t at = random() % body.size();
+      char c = k_bytes[random() % (sizeof(k_bytes) - 1)];
+      switch (random() % 3) {
+      case 0:
+        body[at] = c;
+        break;
+      case 1:
+        body.insert(at, 1, c);
+        break;
+      default:
+        body.resize(at);
+      }
+    }
+    auto r = send(request(i % 3 == 0 ? "PUT" : "POST", k_ns_path + (i % 3 == 0 ? "/web" : ""), body,
+                          yaml ? "application/yaml" : "application/json"));
+    EXPECT_TRUE(r.status == 201 || r.status == 200 || r.status == 400 || r.status == 404 ||
+                r.status == 409 || r.status == 413 || r.status == 422)
+        << r.status << " " << r.body;
+    EXPECT_FALSE(json::parse(r.body, nullptr, false).is_discarded()) << body;
+    ++answered;
+  }
+  EXPECT_EQ(answered, 3000);
 }
 
 } // namespace
