@@ -1,0 +1,89 @@
+// The ImageUpdater REST API as plain functions of a request: routing, bodies, validation and
+// Kubernetes-shaped objects and errors, over a store::Store. A transport (the service's Poco
+// HTTPServer, tests) only moves bytes. Routes, under k_api_prefix
+// ("/kapis/gitops.kubesphere.io/v1alpha1"):
+//
+//   GET    /imageupdaters                               list, all namespaces
+//   GET    /namespaces/{namespace}/imageupdaters        list (limit, continue, labelSelector)
+//   POST   /namespaces/{namespace}/imageupdaters        create: 201 with the stored object
+//   GET    /namespaces/{namespace}/imageupdaters/{name} one, with its status
+//   PUT    /namespaces/{namespace}/imageupdaters/{name} replace: metadata.resourceVersion must
+//                                                       be the stored one (409 otherwise); the
+//                                                       client's status is ignored
+//   DELETE /namespaces/{namespace}/imageupdaters/{name} 200 with a Success Status; an optional
+//                                                       DeleteOptions body's
+//                                                       preconditions.resourceVersion is checked
+//   GET    /openapi.json                                the OpenAPI document (outside the prefix)
+//
+// Objects: apiVersion gitops.kubesphere.io/v1alpha1, kind ImageUpdater, metadata {namespace,
+// name, uid, resourceVersion, generation, creationTimestamp, labels, annotations}, spec, status;
+// lists are ImageUpdaterList with metadata {resourceVersion, continue}. JSON keys are sorted, so
+// output is deterministic.
+//
+// Errors are Status objects (status.hpp): 400 an empty or malformed body or query, a path namespace
+// or name that is not a DNS-1123 label / subdomain, apiVersion or kind not ours, a body namespace
+// (or, on PUT, name) that differs from the path's; 404 unknown route or object; 405 known route,
+// other method (with an Allow header); 409 AlreadyExists on create, Conflict on a stale
+// resourceVersion; 413 body over Options::max_body_bytes; 415 a body that is neither
+// application/json nor application/yaml; 422 Invalid listing every error the spec model finds
+// (and label/annotation syntax), each with its field path, in details.causes. Warnings of the
+// spec model come back as `Warning: 299 - "..."` headers. handle() never throws.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/api/http.hpp"
+#include "common/store/store.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/error.hpp"
+
+namespace common::api {
+
+inline constexpr std::string_view k_api_prefix = "/kapis/gitops.kubesphere.io/v1alpha1";
+inline constexpr std::string_view k_openapi_path = "/openapi.json";
+
+struct Options {
+  std::size_t max_body_bytes = 1u << 20; // larger bodies get 413
+  std::size_t max_list_limit = 1000;     // page size when limit is absent, 0 or larger
+  // Parses a labelSelector (store::parse_selector unless replaced, e.g. by tests).
+  std::function<util::Result<store::Selector>(std::string_view)> parse_selector;
+};
+
+class ImageUpdaterApi {
+public:
+  // `store` and `clock` must outlive the API. Thread-safe as far as the store is.
+  ImageUpdaterApi(store::Store& store, util::Clock& clock, Options options = {});
+
+  HttpResponse handle(const HttpRequest& request);
+
+  // The route template a request matched, for metrics labels ("GET /namespaces/{namespace}/
+  // imageupdaters/{name}"), "" when it matched none. Bounded cardinality: never a path value.
+  static std::string route_of(const HttpRequest& request);
+
+private:
+  HttpResponse list(const HttpRequest& request, const std::string& namespace_);
+  HttpResponse create(const HttpRequest& request, const std::string& namespace_);
+  HttpResponse get(const std::string& namespace_, const std::string& name);
+  HttpResponse replace(const HttpRequest& request, const std::string& namespace_,
+                       const std::string& name);
+  HttpResponse remove(const HttpRequest& request, const std::string& namespace_,
+                      const std::string& name);
+
+  store::Store& m_store;
+  util::Clock& m_clock; // for status writes by the service (not used by these routes yet)
+  Options m_options;
+};
+
+// Kubernetes naming rules. A DNS-1123 label: at most 63 characters of [a-z0-9-], starting and
+// ending alphanumeric (namespaces). A DNS-1123 subdomain: at most 253 characters, dot-separated
+// labels (object names). Return "" when valid, else why not.
+std::string check_dns1123_label(std::string_view value);
+std::string check_dns1123_subdomain(std::string_view value);
+// Label keys ([prefix/]name) and values; annotation keys are label keys.
+std::string check_label_key(std::string_view key);
+std::string check_label_value(std::string_view value);
+
+} // namespace common::api

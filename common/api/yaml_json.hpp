@@ -1,0 +1,24 @@
+// Internal to common/api: a YAML request body as JSON text.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/util/error.hpp"
+
+namespace common::api::detail {
+
+struct YamlLimits {
+  std::size_t max_nodes = 100'000; // counting every copy an alias makes
+  std::size_t max_depth = 100;     // nesting of collections
+};
+
+// Converts one YAML document (a mapping, sequence or scalar) to compact JSON text. Plain scalars
+// are typed by the YAML 1.2 core schema (null, true/false, integers, floats); quoted scalars and
+// !!str are strings; an alias is a copy of its anchor's value. Fails with invalid_input on a
+// syntax error ("line L, column C: ..."), more than one document, a non-scalar or duplicate
+// mapping key, an undefined alias, or an exceeded bound. Never throws.
+util::Result<std::string> yaml_to_json(std::string_view text, const YamlLimits& limits = {});
+
+} // namespace common::api::detail
