@@ -80,7 +80,7 @@ RUN apt-get update -q \
       ca-certificates \
       libpocofoundation80 libpoconet80 libpoconetssl80 libpococrypto80 libpocoutil80 \
       libpocoxml80 libpocojson80 \
-      libssl3 libre2-9 libyaml-cpp0.7 \
+      libssl3 libre2-9 libyaml-cpp0.7 libsqlite3-0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Argo CD runs CMP sidecars as user 999 with HOME /home/argocd.
