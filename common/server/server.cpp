@@ -21,6 +21,7 @@
 #include <Poco/URI.h>
 
 #include "common/api/status.hpp"
+#include "common/util/sigpipe_guard.hpp"
 
 namespace common::server {
 
@@ -53,6 +54,8 @@ public:
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
+    // A client that hangs up must not kill the process with SIGPIPE on our next write.
+    const util::SigpipeGuard sigpipe;
     // Every failure below becomes a Status, unless the response has already started.
     try {
       serve(request, response);
