@@ -52,6 +52,10 @@ int serve(const ServeOptions& options) {
                        std::error_code(rc, std::generic_category()).message());
   }
 
+  const auto address = common::server::parse_listen(options.listen);
+  if (!address) {
+    return setup_error(address.error().message);
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data, ec);
   if (ec) {
@@ -70,7 +74,6 @@ int serve(const ServeOptions& options) {
   if (!server) {
     return setup_error(server.error().message);
   }
-  const auto address = common::server::parse_listen(options.listen); // valid: start() parsed it
   if (!options.port_file.empty() && !write_port_file(options.port_file, (*server)->port())) {
     (*server)->stop();
     return setup_error("cannot write port file " + options.port_file);
