@@ -1,4 +1,8 @@
 // common::server::Server in process over a SqliteStore, driven over real HTTP on loopback.
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -117,6 +121,54 @@ TEST_F(ServerTest, StopIsIdempotentAndRefusesNewConnections) {
   m_server->stop();
   m_server->stop();
   EXPECT_ANY_THROW(call(p, "GET", "/healthz"));
+}
+
+// Delegates to a real store; get() takes `delay` (a request in progress during stop()).
+class SlowStore final : public store::Store {
+public:
+  SlowStore(store::Store& inner, std::chrono::milliseconds delay)
+      : m_inner(inner), m_delay(delay) {}
+  util::Result<store::Object> create(store::Object o) override {
+    return m_inner.create(std::move(o));
+  }
+  util::Result<store::Object> get(const store::Key& key) override {
+    std::this_thread::sleep_for(m_delay);
+    return m_inner.get(key);
+  }
+  util::Result<store::Page> list(const std::string& ns, const store::ListOptions& o) override {
+    return m_inner.list(ns, o);
+  }
+  util::Result<store::Object> replace(const store::Object& o) override {
+    return m_inner.replace(o);
+  }
+  util::Result<store::Object> replace_status(const store::Key& key, const std::string& rv,
+                                             const std::string& status_json) override {
+    return m_inner.replace_status(key, rv, status_json);
+  }
+  util::Result<void> remove(const store::Key& key, const std::string& rv) override {
+    return m_inner.remove(key, rv);
+  }
+
+private:
+  store::Store& m_inner;
+  std::chrono::milliseconds m_delay;
+};
+
+TEST_F(ServerTest, StopLetsTheRequestInProgressFinish) {
+  ASSERT_EQ(call(port(), "POST", k_items, updater("web")).status, 201);
+  SlowStore slow(*m_store, std::chrono::milliseconds(700));
+  api::ImageUpdaterApi slow_api(slow, m_clock);
+  server::Options options;
+  options.listen = "127.0.0.1:0";
+  auto started = server::Server::start(options, slow_api);
+  ASSERT_TRUE(started) << started.error().message;
+  auto& server = **started;
+  const auto p = server.port();
+  auto in_flight = std::async(std::launch::async, [&] { return call(p, "GET", k_items + "/web"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the request is in the store
+  server.stop();
+  const auto r = in_flight.get();
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 } // namespace
