@@ -55,7 +55,7 @@ struct Specs {
   std::vector<std::string> files;
 };
 std::variant<Specs, int> load_specs(const std::string& dir, const render::Settings& settings,
-                                    const Io& io, bool quiet) {
+                                    const Io& io) {
   auto found = plugin::find_specs(dir, settings.specs.value);
   if (!found) {
     return fail(io,
@@ -71,10 +71,8 @@ std::variant<Specs, int> load_specs(const std::string& dir, const render::Settin
   }
   auto selected = plugin::select_for_app(std::move(found->updaters),
                                          getenv_string("ARGOCD_APP_NAME").value_or(""));
-  if (!quiet) {
-    for (const auto& s : selected.skipped) {
-      std::fprintf(io.err, "level=info msg=\"skipped ImageUpdater %s\"\n", s.c_str());
-    }
+  for (const auto& s : selected.skipped) {
+    std::fprintf(io.err, "level=info msg=\"skipped ImageUpdater %s\"\n", s.c_str());
   }
   return Specs{std::move(selected.updaters), std::move(found->files)};
 }
@@ -107,7 +105,7 @@ int run_generate(const GenerateArgs& args, const Io& io) {
     std::fprintf(io.err, "level=warn msg=\"unknown plugin parameter %s ignored\"\n", name.c_str());
   }
 
-  auto specs = load_specs(args.path, *settings, io, false);
+  auto specs = load_specs(args.path, *settings, io);
   if (const int* code = std::get_if<int>(&specs)) {
     return *code;
   }

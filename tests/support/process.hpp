@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace test_support {
@@ -35,5 +36,11 @@ public:
 private:
   std::string m_path;
 };
+
+// Whether `needle` occurs in `haystack`.
+bool contains(std::string_view haystack, std::string_view needle);
+
+// A whole file's bytes, "" when it cannot be read.
+std::string read_text_file(const std::string& path);
 
 } // namespace test_support
