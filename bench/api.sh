@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # REST API load run with wrk on loopback: `imageupdater-flux-source serve` on a fresh data
-# directory (SQLite, WAL, synchronous=FULL) seeded with 1,000 objects, then, for each number of
-# connections C (default 64, then 16 = serve's thread count), wrk with 2 threads for D seconds
-# (default 15) on:
+# directory (SQLite, WAL, synchronous=FULL) seeded with 1,000 objects, then wrk with 2 threads
+# for D seconds (default 15) at each number of connections (default 64, then 16 = serve's thread
+# count) on, in this order:
 #   get     GET of one object
 #   list    GET of the list of the 1,000 objects (limit=1000; checked once with curl + jq)
 #   mixed   creates and updates (bench/api/mixed.lua: POSTs of new names, PUTs of the wrk
@@ -93,10 +93,12 @@ waiting_connections() {
       n++; split($5, q, ":"); if (q[2] != "00000000") w++ } END { print n + 0, w + 0 }'
 }
 
-for c in $connection_counts; do
-  declare -A url=([get]="$one" [list]="$list" [mixed]="$base/namespaces/mixed-c$c/imageupdaters")
-  declare -A script=([get]=bench/api/get.lua [list]=bench/api/get.lua [mixed]=bench/api/mixed.lua)
-  for s in get list mixed; do
+# Scenario by scenario, so that both list runs see the same 1,000 objects (the mixed runs add
+# tens of thousands in other namespaces).
+declare -A script=([get]=bench/api/get.lua [list]=bench/api/get.lua [mixed]=bench/api/mixed.lua)
+for s in get list mixed; do
+  for c in $connection_counts; do
+    declare -A url=([get]="$one" [list]="$list" [mixed]="$base/namespaces/mixed-c$c/imageupdaters")
     echo "bench: $s: wrk -t$threads -c$c -d${duration}s --timeout $timeout --latency ${url[$s]}" >&2
     wrk -t"$threads" -c"$c" -d"${duration}s" --timeout "$timeout" --latency \
       -s "${script[$s]}" "${url[$s]}" -- "$put_share" >"$work/$s-$c.out" &
@@ -125,7 +127,7 @@ for c in $connection_counts; do
     curl -sf --max-time 120 "$root/readyz" >/dev/null
     sleep 1
   done
-  unset url script
+  unset url
 done
 writes=$(curl -sf "$base/namespaces/bench/imageupdaters?limit=1" | jq -r '.metadata.resourceVersion')
 
