@@ -164,7 +164,7 @@ for line in open(sys.argv[1]):
     if status != "200":
         wait_text = f"HTTP {status}"
     print(f"| {labels[name]} | {connections} | {int(n['requests']):,} | {n['rps']:,.0f} "
-          f"| {n['p50_ms']:.2f} ms | {n['p99_ms']:.2f} ms | {n['max_ms']:,.1f} ms "
+          f"| {n['p50_ms']:,.2f} ms | {n['p99_ms']:,.2f} ms | {n['max_ms']:,.1f} ms "
           f"| {int(n['waiting'])} of {int(n['established'])} | {wait_text} "
           f"| {socket} / {int(n['non2xx'])} |")
 if failed:
