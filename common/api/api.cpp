@@ -410,6 +410,12 @@ std::string ImageUpdaterApi::route_of(const HttpRequest& request) {
   return "";
 }
 
+void ImageUpdaterApi::notify(const store::Key& key) const {
+  if (m_options.on_change) {
+    m_options.on_change(key);
+  }
+}
+
 HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   try {
     Route route = match(request.path);
@@ -428,26 +434,38 @@ HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
       r.body = openapi_document();
       return r;
     }
-    if (route.kind == RouteKind::list_all) {
-      return list(request, "");
+    std::string principal;
+    if (m_options.authorize) {
+      const bool write = request.method != "GET" && request.method != "HEAD";
+      if (auto denied = m_options.authorize(request, route.namespace_, write, principal)) {
+        denied->principal = principal;
+        return std::move(*denied);
+      }
     }
-    if (std::string why = check_dns1123_label(route.namespace_); !why.empty()) {
-      return bad_request("invalid namespace in the path: " + why);
-    }
-    if (route.kind == RouteKind::collection) {
-      return request.method == "POST" ? create(request, route.namespace_)
-                                      : list(request, route.namespace_);
-    }
-    if (std::string why = check_dns1123_subdomain(route.name); !why.empty()) {
-      return bad_request("invalid name in the path: " + why);
-    }
-    if (request.method == "PUT") {
-      return replace(request, route.namespace_, route.name);
-    }
-    if (request.method == "DELETE") {
-      return remove(request, route.namespace_, route.name);
-    }
-    return get(route.namespace_, route.name);
+    HttpResponse r = [&]() -> HttpResponse {
+      if (route.kind == RouteKind::list_all) {
+        return list(request, "");
+      }
+      if (std::string why = check_dns1123_label(route.namespace_); !why.empty()) {
+        return bad_request("invalid namespace in the path: " + why);
+      }
+      if (route.kind == RouteKind::collection) {
+        return request.method == "POST" ? create(request, route.namespace_)
+                                        : list(request, route.namespace_);
+      }
+      if (std::string why = check_dns1123_subdomain(route.name); !why.empty()) {
+        return bad_request("invalid name in the path: " + why);
+      }
+      if (request.method == "PUT") {
+        return replace(request, route.namespace_, route.name);
+      }
+      if (request.method == "DELETE") {
+        return remove(request, route.namespace_, route.name);
+      }
+      return get(route.namespace_, route.name);
+    }();
+    r.principal = std::move(principal);
+    return r;
   } catch (const std::exception& e) {
     return status_response(500, "InternalError", std::string("internal error: ") + e.what());
   }
@@ -508,6 +526,7 @@ HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::stri
   if (!created) {
     return store_error(created.error(), name, /*creating=*/true);
   }
+  notify(created->key);
   HttpResponse r = ok(201, to_json(*created));
   add_warnings(r, valid->warnings);
   return r;
@@ -536,6 +555,7 @@ HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::str
   if (!replaced) {
     return store_error(replaced.error(), name);
   }
+  notify(replaced->key);
   HttpResponse r = ok(200, to_json(*replaced));
   add_warnings(r, valid->warnings);
   return r;
@@ -568,6 +588,7 @@ HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::stri
   if (auto removed = m_store.remove({namespace_, name}, precondition); !removed) {
     return store_error(removed.error(), name);
   }
+  notify(found->key);
   StatusDetails d = object_details(name);
   d.uid = found->uid;
   return success_response(d);

@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,16 @@ struct Options {
   std::size_t max_list_limit = 1000;     // page size when limit is absent, 0 or larger
   // Parses a labelSelector (store::parse_selector unless replaced, e.g. by tests).
   std::function<util::Result<store::Selector>(std::string_view)> parse_selector;
+  // Decides whether a routed request may go on (unset = everyone may): nullopt = yes, else the
+  // 401/403 Status to answer. `namespace_` "" = every namespace (the cross-namespace list);
+  // `write` for POST, PUT and DELETE. Not asked for /openapi.json or unknown routes. May set
+  // `principal` (who asked, for logs).
+  std::function<std::optional<HttpResponse>(const HttpRequest&, const std::string& namespace_,
+                                            bool write, std::string& principal)>
+      authorize;
+  // Called after a create or a replace that changed the object, and after a delete (so the
+  // service can reconcile it at once).
+  std::function<void(const store::Key&)> on_change;
 };
 
 class ImageUpdaterApi {
@@ -64,6 +75,7 @@ public:
   static std::string route_of(const HttpRequest& request);
 
 private:
+  void notify(const store::Key& key) const;
   HttpResponse list(const HttpRequest& request, const std::string& namespace_);
   HttpResponse create(const HttpRequest& request, const std::string& namespace_);
   HttpResponse get(const std::string& namespace_, const std::string& name);

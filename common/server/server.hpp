@@ -9,6 +9,15 @@
 // Content-Length exceeds max_body_bytes gets a 413 Status without the body being read (and the
 // connection is closed); a chunked body is read up to max_body_bytes + 1 bytes, then the same.
 // Any exception while serving a request becomes a 500 InternalError Status.
+//
+// Observability: GET /metrics answers the Prometheus exposition of Options::metrics (the server
+// registers imageupdater_http_requests_total{method,route,code} and
+// imageupdater_http_request_duration_seconds{method,route} there; route is the route template,
+// never a path value). Each request is logged to Options::logger (method, path, route, code,
+// duration, sizes, client address, the principal; never a header or the query string): API
+// requests at info, probes and metrics at debug.
+//
+// TLS: with tls_cert_file and tls_key_file the socket speaks only TLS (1.2+).
 #pragma once
 
 #include <chrono>
@@ -19,6 +28,8 @@
 #include <string_view>
 
 #include "common/api/api.hpp"
+#include "common/log/logger.hpp"
+#include "common/metrics/registry.hpp"
 #include "common/util/error.hpp"
 
 namespace common::server {
@@ -32,6 +43,10 @@ struct Options {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_body_bytes = 1u << 20;
+  std::string tls_cert_file;            // PEM chain; with tls_key_file: serve TLS only
+  std::string tls_key_file;             // PEM private key
+  metrics::Registry* metrics = nullptr; // null: /metrics is 404 and nothing is counted
+  log::Logger* logger = nullptr;        // null: no request logs
 };
 
 struct ListenAddress {
@@ -45,8 +60,9 @@ util::Result<ListenAddress> parse_listen(std::string_view value);
 
 class Server {
 public:
-  // Binds and starts serving. `api` must outlive the server. Fails with invalid_input on a bad
-  // listen address, transient when the address cannot be bound (in use, not local).
+  // Binds and starts serving. `api` (and the metrics registry and logger, when given) must
+  // outlive the server. Fails with invalid_input on a bad listen address or TLS files that cannot
+  // be loaded, transient when the address cannot be bound (in use, not local).
   static util::Result<std::unique_ptr<Server>> start(Options options, api::ImageUpdaterApi& api);
 
   ~Server(); // stop()s
@@ -59,6 +75,7 @@ public:
 
   // The bound port (the chosen one when Options::listen asked for port 0).
   std::uint16_t port() const;
+  bool tls() const;
 
   struct Impl;
 
