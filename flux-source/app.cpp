@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/api/openapi.hpp"
 #include "flux-source/serve_cmd.hpp"
 
 namespace flux_source {
@@ -64,10 +65,17 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--cache-ttl", o.cache_ttl, "How long tag lists and digests are reused")
         ->capture_default_str();
     serve_cmd->add_flag("--no-cache", o.no_cache, "Do not use the disk cache");
+    auto* openapi_cmd = app.add_subcommand(
+        "openapi", "Print the OpenAPI 3 document of the REST API (as GET /openapi.json serves "
+                   "it; docs/openapi.json is this output)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       return app.exit(e) == 0 ? 0 : 2;
+    }
+    if (openapi_cmd->parsed()) {
+      std::printf("%s\n", common::api::openapi_document(2).c_str());
+      return 0;
     }
     if (serve_cmd->parsed()) {
       return serve(serve_options);

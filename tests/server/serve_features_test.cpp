@@ -304,4 +304,19 @@ TEST_F(ServeFeaturesTest, TheServiceFillsStatusAndPutCannotChangeIt) {
   EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
 }
 
+TEST_F(ServeFeaturesTest, TheOpenApiDocumentServedIsTheOneInDocs) {
+  Service service(data(), m_dir.path());
+  ASSERT_NE(service.port(), 0) << service.log();
+  const auto served = call(service.port(), "GET", "/openapi.json");
+  ASSERT_EQ(served.status, 200);
+  const std::string docs = test_support::read_text_file(std::string(IU_SOURCE_DIR) +
+                                                        "/docs/openapi.json");
+  EXPECT_EQ(json::parse(served.body), json::parse(docs))
+      << "docs/openapi.json is stale: regenerate it with "
+         "`build/bin/imageupdater-flux-source openapi > docs/openapi.json`";
+  const auto printed = run_process({test_support::binary("imageupdater-flux-source"), "openapi"});
+  EXPECT_EQ(printed.exit_code, 0);
+  EXPECT_EQ(printed.out, docs);
+}
+
 } // namespace
