@@ -279,6 +279,26 @@ Answer<Validated> validate_body(json body, const std::string& namespace_,
   // What is stored is what was validated: the JSON text, not the client's bytes.
   std::vector<Cause> causes;
   Validated out;
+  if (!body_name) {
+    causes.push_back({"metadata.name", "FieldValueInvalid", "must be a string"});
+  }
+  for (const char* section : {"labels", "annotations"}) {
+    const std::string field = std::string("metadata.") + section;
+    auto it = metadata.find(section);
+    if (it == metadata.end() || it->is_null()) {
+      continue;
+    }
+    if (!it->is_object()) {
+      causes.push_back({field, "FieldValueInvalid", "must be a map of strings to strings"});
+      continue;
+    }
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) {
+        causes.push_back(
+            {field, "FieldValueInvalid", "key " + util::quote(k) + ": the value must be a string"});
+      }
+    }
+  }
   spec::LoadResult loaded = spec::parse_stream(dump(body), "request body");
   for (const spec::Diagnostic& d : loaded.diagnostics) {
     if (d.severity == spec::Severity::error) {

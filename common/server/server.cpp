@@ -171,22 +171,14 @@ private:
     req.path = uri.getPath(); // percent-decoded
     m_outcome.path = req.path;
     const bool get = req.method == "GET" || req.method == "HEAD";
-    if (get && (req.path == "/healthz" || req.path == "/readyz")) {
-      m_outcome.route = "GET " + req.path;
-      m_outcome.quiet = true;
-      write_response(response, api::HttpResponse{200, "text/plain", "ok", {}, {}}, &m_outcome);
-      return;
-    }
-    if (get && req.path == "/metrics" && m_shared.registry != nullptr) {
-      m_outcome.route = "GET /metrics";
-      m_outcome.quiet = true;
-      write_response(
-          response,
-          api::HttpResponse{200, metrics::k_content_type, m_shared.registry->expose(), {}, {}},
-          &m_outcome);
-      return;
-    }
-    m_outcome.route = api::ImageUpdaterApi::route_of(req);
+    const bool probe = get && (req.path == "/healthz" || req.path == "/readyz");
+    const bool scrape = get && req.path == "/metrics" && m_shared.registry != nullptr;
+    m_outcome.route = probe || scrape ? "GET " + req.path : api::ImageUpdaterApi::route_of(req);
+    m_outcome.quiet = probe || scrape;
+
+    // The body is read before any answer, whatever the route, so that its bytes are never taken
+    // for the next request of a keep-alive connection. Without Content-Length and chunking a
+    // request has no body (RFC 9112 6.3), whatever Poco would otherwise wait for.
     const auto too_large = [&](std::istream& unread) {
       response.setKeepAlive(false); // the unread body must not be taken for the next request
       write_response(response,
@@ -196,28 +188,50 @@ private:
                      &m_outcome);
       linger(socket, unread);
     };
-    const auto declared = request.getContentLength64();
-    if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
-        static_cast<std::uint64_t>(declared) > m_shared.max_body_bytes) {
-      too_large(request.stream());
-      return;
-    }
-    if (request.getExpectContinue()) {
-      response.sendContinue();
-    }
-    // Chunked (or declared within the limit): read at most one byte past the limit.
-    std::istream& in = request.stream();
-    char buffer[16384];
-    while (in) {
-      in.read(buffer, sizeof buffer);
-      req.body.append(buffer, static_cast<std::size_t>(in.gcount()));
-      if (req.body.size() > m_shared.max_body_bytes) {
-        m_outcome.bytes_in = req.body.size();
-        too_large(in);
+    const bool chunked = request.getChunkedTransferEncoding();
+    const bool has_length = request.hasContentLength();
+    if (has_length && !chunked) {
+      const auto declared = request.getContentLength64();
+      if (declared < 0) {
+        response.setKeepAlive(false); // where this request ends is unknown
+        write_response(response, api::status_response(400, "BadRequest", "invalid Content-Length"),
+                       &m_outcome);
+        return;
+      }
+      if (static_cast<std::uint64_t>(declared) > m_shared.max_body_bytes) {
+        too_large(request.stream());
         return;
       }
     }
+    if (chunked || has_length) {
+      if (request.getExpectContinue()) {
+        response.sendContinue();
+      }
+      // Read at most one byte past the limit.
+      std::istream& in = request.stream();
+      char buffer[16384];
+      while (in) {
+        in.read(buffer, sizeof buffer);
+        req.body.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (req.body.size() > m_shared.max_body_bytes) {
+          m_outcome.bytes_in = req.body.size();
+          too_large(in);
+          return;
+        }
+      }
+    }
     m_outcome.bytes_in = req.body.size();
+    if (probe) {
+      write_response(response, api::HttpResponse{200, "text/plain", "ok", {}, {}}, &m_outcome);
+      return;
+    }
+    if (scrape) {
+      write_response(
+          response,
+          api::HttpResponse{200, metrics::k_content_type, m_shared.registry->expose(), {}, {}},
+          &m_outcome);
+      return;
+    }
     const auto parameters = uri.getQueryParameters(); // decoded; the last value of a name wins
     for (const auto& [name, value] : parameters) {
       req.query[name] = value;

@@ -65,7 +65,15 @@ TEST_F(ServeFeaturesTest, MetricsCountRequestsByRouteAndCode) {
   ASSERT_EQ(call(port, "GET", items("demo") + "/nope").status, 404);
   ASSERT_EQ(call(port, "GET", "/no/such/thing").status, 404);
 
-  const auto metrics = call(port, "GET", "/metrics");
+  // A request is counted after its answer is written: the last one may still be on its way.
+  server_test::Reply metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = call(port, "GET", "/metrics");
+    if (contains(metrics.body, "route=\"other\",code=\"404\"} 1")) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
   ASSERT_EQ(metrics.status, 200);
   EXPECT_TRUE(contains(metrics.content_type, "text/plain; version=0.0.4")) << metrics.content_type;
   const std::string collection = k_base + "/namespaces/{namespace}/imageupdaters";

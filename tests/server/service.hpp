@@ -53,19 +53,13 @@ public:
       execv(argv[0], argv.data());
       _exit(127);
     }
-    for (int i = 0; i < 200 && m_port == 0 && m_pid > 0; ++i) {
-      int status = 0;
-      if (waitpid(m_pid, &status, WNOHANG) == m_pid) { // setup failed: no port will come
-        m_pid = -1;
-        m_exit_status = status;
-        break;
-      }
+    for (int i = 0; i < 400 && m_port == 0 && running(); ++i) { // setup failed: no port
       std::ifstream in(m_port_file);
       unsigned port = 0;
       if (in >> port) {
         m_port = static_cast<std::uint16_t>(port);
       } else {
-        std::this_thread::sleep_for(50ms);
+        std::this_thread::sleep_for(25ms);
       }
     }
   }
@@ -79,6 +73,24 @@ public:
   Service& operator=(const Service&) = delete;
 
   std::uint16_t port() const { return m_port; }
+  pid_t pid() const { return m_pid; }
+
+  // Whether the child has not exited (reaps it when it has; exit_status() keeps how it ended).
+  bool running() {
+    if (m_pid <= 0) {
+      return false;
+    }
+    int status = 0;
+    if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+      m_pid = -1;
+      m_exit_status = status;
+      return false;
+    }
+    return true;
+  }
+
+  // The wait status of a child that has exited (see running()), -1 before.
+  int exit_status() const { return m_exit_status; }
 
   // Sends `signal` and returns the wait status (-1 when the child did not end within 10 s).
   // A child that has already ended (setup failure) gives its status at once.
