@@ -358,9 +358,12 @@ private:
     if (f.git) {
       check_git(*f.git);
     }
-    if (f.update.strategy != "Setters" && !broken("spec.fluxcd.update.strategy")) {
-      error("spec.fluxcd.update.strategy",
-            "unknown update strategy " + quote(f.update.strategy) + " (valid: Setters)");
+    // SettersAndImages (ours): the markers, plus the governed workload images as the Argo CD
+    // side rewrites them.
+    if (f.update.strategy != "Setters" && f.update.strategy != "SettersAndImages" &&
+        !broken("spec.fluxcd.update.strategy")) {
+      error("spec.fluxcd.update.strategy", "unknown update strategy " + quote(f.update.strategy) +
+                                               " (valid: Setters, SettersAndImages)");
     }
     for (const ImageEntry& e : m_u.images) {
       if (!e.spec.constraint.empty()) {
