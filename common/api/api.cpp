@@ -430,6 +430,10 @@ std::string ImageUpdaterApi::route_of(const HttpRequest& request) {
   return "";
 }
 
+util::Result<std::string> yaml_document_to_json(std::string_view text) {
+  return detail::yaml_to_json(text, {100'000, k_max_depth});
+}
+
 void ImageUpdaterApi::notify(const store::Key& key) const {
   if (m_options.on_change) {
     m_options.on_change(key);

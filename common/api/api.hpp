@@ -89,6 +89,10 @@ private:
   Options m_options;
 };
 
+// One YAML document as compact JSON text, typed as request bodies are (YAML 1.2 core schema,
+// bounded nodes and depth). invalid_input with "line L, column C: ..." otherwise.
+util::Result<std::string> yaml_document_to_json(std::string_view text);
+
 // Kubernetes naming rules. A DNS-1123 label: at most 63 characters of [a-z0-9-], starting and
 // ending alphanumeric (namespaces). A DNS-1123 subdomain: at most 253 characters, dot-separated
 // labels (object names). Return "" when valid, else why not.
