@@ -49,6 +49,10 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--log-level", o.log_level, "debug | info | warn | error")
         ->capture_default_str();
     serve_cmd->add_option("--log-format", o.log_format, "logfmt | json")->capture_default_str();
+    serve_cmd->add_option("--watch", o.watch,
+                          "Directory of ImageUpdater YAML files kept in the store (file wins)");
+    serve_cmd->add_option("--watch-interval", o.watch_interval, "Between two reads of --watch")
+        ->capture_default_str();
     serve_cmd
         ->add_option("--workers", o.workers, "ImageUpdaters checked at once (0: never fill status)")
         ->capture_default_str();

@@ -1,13 +1,16 @@
 #include "flux-source/serve_cmd.hpp"
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <pthread.h>
 #include <system_error>
+#include <thread>
 
 #include "common/api/api.hpp"
 #include "common/api/status.hpp"
@@ -18,6 +21,7 @@
 #include "common/metrics/registry.hpp"
 #include "common/resolve/wiring.hpp"
 #include "common/server/server.hpp"
+#include "common/specdir/sync.hpp"
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
@@ -88,6 +92,64 @@ common::api::Options with_tokens(common::api::Options options,
   return options;
 }
 
+// Syncs a directory of spec files into the store on an interval, on its own thread.
+class SpecWatcher {
+public:
+  SpecWatcher(const std::string& directory, std::chrono::nanoseconds interval,
+              common::api::ImageUpdaterApi& api, common::store::Store& store,
+              common::log::Logger& logger)
+      : m_sync(directory, api, store), m_interval(interval), m_logger(logger),
+        m_directory(directory), m_thread([this] { run(); }) {}
+  ~SpecWatcher() {
+    {
+      const std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+  }
+  SpecWatcher(const SpecWatcher&) = delete;
+  SpecWatcher& operator=(const SpecWatcher&) = delete;
+
+private:
+  void run() {
+    std::unique_lock lock(m_mutex);
+    while (!m_stop) {
+      lock.unlock();
+      sync_once();
+      lock.lock();
+      m_wake.wait_for(lock, m_interval, [this] { return m_stop; });
+    }
+  }
+  void sync_once() {
+    auto result = m_sync.sync();
+    if (!result) {
+      m_logger.error("cannot read the spec directory",
+                     {{"dir", m_directory}, {"error", result.error().message}});
+      return;
+    }
+    for (const std::string& e : result->errors) {
+      m_logger.error("spec file not applied", {{"dir", m_directory}, {"error", e}});
+    }
+    if (result->created + result->updated + result->deleted > 0) {
+      m_logger.info("spec files applied", {{"dir", m_directory},
+                                           {"created", std::to_string(result->created)},
+                                           {"updated", std::to_string(result->updated)},
+                                           {"deleted", std::to_string(result->deleted)},
+                                           {"unchanged", std::to_string(result->unchanged)}});
+    }
+  }
+
+  common::specdir::SpecDirectory m_sync;
+  std::chrono::nanoseconds m_interval;
+  common::log::Logger& m_logger;
+  std::string m_directory;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  bool m_stop = false;
+  std::thread m_thread; // last: starts once everything above is ready
+};
+
 } // namespace
 
 int serve(const ServeOptions& options) {
@@ -115,11 +177,13 @@ int serve(const ServeOptions& options) {
   const auto write_timeout = duration_flag("--write-timeout", options.write_timeout, false);
   const auto interval = duration_flag("--interval", options.interval, false);
   const auto cache_ttl = duration_flag("--cache-ttl", options.cache_ttl, true);
+  const auto watch_interval = duration_flag("--watch-interval", options.watch_interval, false);
   for (const auto* e :
        {level ? nullptr : &level.error(), format ? nullptr : &format.error(),
         read_timeout ? nullptr : &read_timeout.error(),
         write_timeout ? nullptr : &write_timeout.error(), interval ? nullptr : &interval.error(),
-        cache_ttl ? nullptr : &cache_ttl.error()}) {
+        cache_ttl ? nullptr : &cache_ttl.error(),
+        watch_interval ? nullptr : &watch_interval.error()}) {
     if (e != nullptr) {
       return setup_error(e->message);
     }
@@ -193,6 +257,9 @@ int serve(const ServeOptions& options) {
       controller->enqueue(key);
     };
   }
+  // The spec files' writes go through handlers of their own: the same validation and
+  // notifications, no tokens.
+  common::api::ImageUpdaterApi internal_api(**store, clock, api_options);
   if (tokens) {
     api_options = with_tokens(std::move(api_options), *tokens);
   }
@@ -248,11 +315,18 @@ int serve(const ServeOptions& options) {
                 "a TLS-terminating proxy in front");
   }
 
+  std::unique_ptr<SpecWatcher> watcher;
+  if (!options.watch.empty()) {
+    watcher = std::make_unique<SpecWatcher>(options.watch, *watch_interval, internal_api, **store,
+                                            logger);
+  }
+
   int signal_number = 0;
   while (sigwait(&wait_set, &signal_number) != 0) {
   }
   logger.info("stopping", {{"signal", std::to_string(signal_number)}});
   (*server)->stop();
+  watcher.reset();
   if (controller) {
     controller->stop();
   }

@@ -29,6 +29,11 @@ struct ServeOptions {
   std::string log_level = "info";    // debug | info | warn | error
   std::string log_format = "logfmt"; // logfmt | json
 
+  // Spec files (GitOps-only setups): ImageUpdater YAML under this directory, synced into the
+  // store every watch_interval (common/specdir).
+  std::string watch;
+  std::string watch_interval = "10s";
+
   // Resolving images for status.
   std::size_t workers = 4;     // objects checked at once; 0 = the status is never filled
   std::string interval = "5m"; // between checks of an object without fluxcd.interval

@@ -4,6 +4,7 @@
 // tokens, bad token file, bad TLS files, bad flags).
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -317,14 +318,44 @@ TEST_F(ServeFeaturesTest, TheOpenApiDocumentServedIsTheOneInDocs) {
   ASSERT_NE(service.port(), 0) << service.log();
   const auto served = call(service.port(), "GET", "/openapi.json");
   ASSERT_EQ(served.status, 200);
-  const std::string docs = test_support::read_text_file(std::string(IU_SOURCE_DIR) +
-                                                        "/docs/openapi.json");
+  const std::string docs =
+      test_support::read_text_file(std::string(IU_SOURCE_DIR) + "/docs/openapi.json");
   EXPECT_EQ(json::parse(served.body), json::parse(docs))
       << "docs/openapi.json is stale: regenerate it with "
          "`build/bin/imageupdater-flux-source openapi > docs/openapi.json`";
   const auto printed = run_process({test_support::binary("imageupdater-flux-source"), "openapi"});
   EXPECT_EQ(printed.exit_code, 0);
   EXPECT_EQ(printed.out, docs);
+}
+
+TEST_F(ServeFeaturesTest, SpecFilesInAWatchedDirectoryBecomeObjects) {
+  const std::string specs = m_dir.path() + "/specs";
+  std::filesystem::create_directories(specs);
+  const json spec = json::parse(updater("from-file"));
+  m_dir.write("specs/web.yaml", spec.dump()); // JSON is YAML
+  m_dir.write("specs/broken.yaml", "kind: ImageUpdater\nmetadata: {name: [\n");
+  Service service(data(), m_dir.path(),
+                  {"--workers", "0", "--watch", specs, "--watch-interval", "100ms"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const auto wait_status = [&](int want) {
+    int got = 0;
+    for (int i = 0; i < 100 && got != want; ++i) {
+      got = call(port, "GET", items("default") + "/from-file").status;
+      if (got != want) {
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    return got;
+  };
+  ASSERT_EQ(wait_status(200), 200) << service.log();
+  const json object = json::parse(call(port, "GET", items("default") + "/from-file").body);
+  EXPECT_EQ(object["metadata"]["annotations"]["imageupdater.kubesphere.io/spec-file"], "web.yaml");
+  std::filesystem::remove(specs + "/web.yaml");
+  EXPECT_EQ(wait_status(404), 404);
+  ASSERT_EQ(service.stop(SIGTERM), 0);
+  EXPECT_TRUE(contains(service.log(), "msg=\"spec file not applied\"")) << service.log();
+  EXPECT_TRUE(contains(service.log(), "broken.yaml")) << service.log();
 }
 
 } // namespace
