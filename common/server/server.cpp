@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <utility>
 
@@ -36,9 +38,11 @@ Poco::Timespan to_timespan(std::chrono::milliseconds ms) {
 
 // What every handler shares; owned by the factory, which the HTTPServer keeps until it is gone.
 struct Shared {
-  std::size_t max_body_bytes;
-  std::chrono::milliseconds read_timeout;
-  std::chrono::milliseconds write_timeout;
+  std::string files_prefix;
+  std::function<std::optional<api::HttpResponse>(std::string_view)> files;
+  std::size_t max_body_bytes = 0;
+  std::chrono::milliseconds read_timeout{0};
+  std::chrono::milliseconds write_timeout{0};
   metrics::Registry* registry = nullptr;
   metrics::Counter* requests = nullptr;
   metrics::Histogram* latency = nullptr;
@@ -173,7 +177,11 @@ private:
     const bool get = req.method == "GET" || req.method == "HEAD";
     const bool probe = get && (req.path == "/healthz" || req.path == "/readyz");
     const bool scrape = get && req.path == "/metrics" && m_shared.registry != nullptr;
-    m_outcome.route = probe || scrape ? "GET " + req.path : api::ImageUpdaterApi::route_of(req);
+    const bool file = get && m_shared.files && !m_shared.files_prefix.empty() &&
+                      req.path.starts_with(m_shared.files_prefix);
+    m_outcome.route = probe || scrape ? "GET " + req.path
+                      : file          ? "GET " + m_shared.files_prefix + "{path}"
+                                      : api::ImageUpdaterApi::route_of(req);
     m_outcome.quiet = probe || scrape;
 
     // The body is read before any answer, whatever the route, so that its bytes are never taken
@@ -223,6 +231,14 @@ private:
     m_outcome.bytes_in = req.body.size();
     if (probe) {
       write_response(response, api::HttpResponse{200, "text/plain", "ok", {}, {}}, &m_outcome);
+      return;
+    }
+    if (file) {
+      auto found = m_shared.files(std::string_view(req.path).substr(m_shared.files_prefix.size()));
+      write_response(response,
+                     found ? std::move(*found)
+                           : api::status_response(404, "NotFound", "no such artifact"),
+                     &m_outcome);
       return;
     }
     if (scrape) {
@@ -340,13 +356,14 @@ util::Result<std::unique_ptr<Server>> Server::start(Options options, api::ImageU
     return util::fail(util::ErrorKind::invalid_input,
                       "TLS needs both a certificate file and a key file");
   }
-  Shared shared{options.max_body_bytes,
-                options.read_timeout,
-                options.write_timeout,
-                options.metrics,
-                nullptr,
-                nullptr,
-                options.logger};
+  Shared shared;
+  shared.files_prefix = options.files_prefix;
+  shared.files = options.files;
+  shared.max_body_bytes = options.max_body_bytes;
+  shared.read_timeout = options.read_timeout;
+  shared.write_timeout = options.write_timeout;
+  shared.registry = options.metrics;
+  shared.logger = options.logger;
   if (options.metrics != nullptr) {
     shared.requests = &options.metrics->counter(
         "imageupdater_http_requests_total",

@@ -23,7 +23,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,8 +45,13 @@ struct Options {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_body_bytes = 1u << 20;
-  std::string tls_cert_file;            // PEM chain; with tls_key_file: serve TLS only
-  std::string tls_key_file;             // PEM private key
+  std::string tls_cert_file; // PEM chain; with tls_key_file: serve TLS only
+  std::string tls_key_file;  // PEM private key
+  // GET/HEAD of a path under `files_prefix` ("/externalartifact/") is answered by `files` with
+  // the rest of the path (percent-decoded, never starting with '/'), without authentication:
+  // what it serves is addressed by digest and checked by the consumer. nullopt = 404.
+  std::string files_prefix;
+  std::function<std::optional<api::HttpResponse>(std::string_view rest)> files;
   metrics::Registry* metrics = nullptr; // null: /metrics is 404 and nothing is counted
   log::Logger* logger = nullptr;        // null: no request logs
 };
