@@ -77,6 +77,14 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   return &m_sessions.emplace(session_key, std::move(session)).first->second;
 }
 
+util::Result<registry::Client*> RegistrySource::client(const Target& target) {
+  auto session = session_for(target);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  return (*session)->client.get();
+}
+
 util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
                                                   const cache::Fetch& fetch) {
   if (m_cache != nullptr) {

@@ -60,6 +60,10 @@ TagSource& RegistryWiring::source() {
   return *m_parts->source;
 }
 
+util::Result<registry::Client*> RegistryWiring::client(const Target& target) {
+  return m_parts->source->client(target);
+}
+
 util::Result<std::unique_ptr<RegistryWiring>>
 RegistryWiring::open(const RegistrySettings& settings, util::Clock& clock,
                      std::vector<std::string>& notes) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/registry/client.hpp"
 #include "common/resolve/tag_source.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/error.hpp"
@@ -41,6 +42,8 @@ public:
   RegistryWiring& operator=(const RegistryWiring&) = delete;
 
   TagSource& source(); // thread-safe
+  // The registry client for `target` (see RegistrySource::client).
+  util::Result<registry::Client*> client(const Target& target);
 
   struct Parts;
 
