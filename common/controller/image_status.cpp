@@ -110,6 +110,23 @@ std::string image_status(const store::Object& object,
   return status.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+Loaded load_updater(const store::Object& object) {
+  const std::string name = object.key.namespace_ + "/" + object.key.name;
+  spec::LoadResult loaded = spec::parse_stream(document_of(object), name);
+  Loaded out;
+  if (loaded.updaters.size() != 1 || spec::document_has_errors(loaded, loaded.updaters.front())) {
+    out.invalid = "the stored spec is not valid";
+    for (const spec::Diagnostic& d : loaded.diagnostics) {
+      if (d.severity == spec::Severity::error) {
+        out.invalid += "; " + d.field + ": " + d.message;
+      }
+    }
+    return out;
+  }
+  out.updater = std::move(loaded.updaters.front());
+  return out;
+}
+
 ImageStatusReconciler::ImageStatusReconciler(store::Store& store, resolve::TagSource& source,
                                              util::Clock& clock, ImageStatusOptions options)
     : m_store(store), m_source(source), m_clock(clock), m_options(options) {}
@@ -122,20 +139,12 @@ util::Result<std::chrono::nanoseconds> ImageStatusReconciler::reconcile(const st
     }
     return std::unexpected(object.error());
   }
-  const std::string name = key.namespace_ + "/" + key.name;
-  spec::LoadResult loaded = spec::parse_stream(document_of(*object), name);
+  Loaded loaded = load_updater(*object);
   std::vector<resolve::ImageResult> results;
-  std::string invalid;
+  const std::string& invalid = loaded.invalid;
   std::chrono::nanoseconds interval = m_options.default_interval;
-  if (loaded.updaters.size() != 1 || spec::document_has_errors(loaded, loaded.updaters.front())) {
-    invalid = "the stored spec is not valid";
-    for (const spec::Diagnostic& d : loaded.diagnostics) {
-      if (d.severity == spec::Severity::error) {
-        invalid += "; " + d.field + ": " + d.message;
-      }
-    }
-  } else {
-    const spec::ImageUpdater& updater = loaded.updaters.front();
+  if (loaded.updater) {
+    const spec::ImageUpdater& updater = *loaded.updater;
     if (updater.fluxcd && updater.fluxcd->interval.value.count() > 0) {
       interval = updater.fluxcd->interval.value;
     }

@@ -12,12 +12,14 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/controller/controller.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/resolve/tag_source.hpp"
+#include "common/spec/model.hpp"
 #include "common/store/store.hpp"
 #include "common/util/clock.hpp"
 
@@ -29,6 +31,14 @@ namespace common::controller {
 std::string image_status(const store::Object& object,
                          const std::vector<resolve::ImageResult>& results,
                          const std::string& invalid, std::chrono::system_clock::time_point now);
+
+// The stored object read back as a spec model: the updater, or why it is not valid (every error
+// of the spec model, "; "-separated).
+struct Loaded {
+  std::optional<spec::ImageUpdater> updater;
+  std::string invalid;
+};
+Loaded load_updater(const store::Object& object);
 
 struct ImageStatusOptions {
   // Between checks when the spec names none (fluxcd.interval does).
