@@ -5,10 +5,11 @@
 #   five distribution 2.8 registries sharing one seeded storage (plain, htpasswd basic auth,
 #   bearer-token auth with and without anonymous pull, TLS), the bearer-token server, the
 #   paginating proxy (relative, absolute and foreign-host Link headers), the fault-injection
-#   server, and two git servers of the seeded bare repository deploy.git: `git daemon` (git://)
-#   and lighttpd running git-http-backend (anonymous, basic-auth and bearer-token paths, over
-#   http and https). Every port is chosen free at run time (never a fixed one: parallel runs and the
-#   packaged docker-registry service on :5000 cannot collide with us).
+#   server, and three git servers of the seeded bare repository deploy.git: `git daemon`
+#   (git://), lighttpd running git-http-backend (anonymous, basic-auth and bearer-token paths,
+#   over http and https) and ssh_git_server.py (ssh, public keys). Every port is chosen free at
+#   run time (never a fixed one: parallel runs and the packaged docker-registry service on
+#   :5000 cannot collide with us).
 #
 # up DIR   writes DIR/env (KEY=VALUE lines: endpoints, credentials, CA paths, PIDS) and
 #          DIR/expected (seeded content and the answers tests check); see README.md here.
@@ -20,7 +21,7 @@
 #          removes DIR and the storage. Safe to call twice, or after a failed up.
 #
 # Needs: docker-registry, htpasswd (apache2-utils), openssl, curl, python3, git, lighttpd with
-# mod_openssl (scripts/install-deps.sh).
+# mod_openssl, ssh-keygen, python3-paramiko for /usr/bin/python3 (scripts/install-deps.sh).
 set -euo pipefail
 umask 022
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +34,7 @@ readonly BASIC_USER=alice BASIC_PASS=basic-s3cret
 readonly TOKEN_USER=carol TOKEN_PASS=token-s3cret
 readonly FAULTS_USER=faultuser FAULTS_PASS=faultpass
 readonly GIT_USER=gitbot GIT_PASSWORD=git-s3cret GIT_BEARER_TOKEN=git-bearer-t0ken
+readonly GIT_SSH_PASSPHRASE=ssh-key-s3cret
 readonly PAGE_SIZE=100
 
 log() { printf 'services.sh: %s\n' "$*" >&2; }
@@ -231,6 +233,8 @@ await_registry() {
 #                                                  required, else 403 (fetch only)
 #                https://localhost:S/...           the same three paths over TLS (the harness's
 #                                                  server cert: SAN DNS:localhost, IP:127.0.0.1)
+#   ssh_git_server.py  ssh://git@127.0.0.1:Q/<repo>  public-key auth (RUN/ssh/authorized_keys),
+#                                                  fetch only; paramiko, no system sshd
 # Both are relaunched on fresh ports when they die at start (a port taken between netutil.py
 # and their bind), like the registries.
 
@@ -312,13 +316,37 @@ launch_lighttpd() {
   GIT_HTTP_PID=$SPAWNED_PID
 }
 
-# start_git_servers: seeds deploy.git, launches both servers without waiting (await_git_servers)
+# make_ssh_keys: RUN/ssh/: the server's host key and four client keys, three of them in
+# authorized_keys: ed25519 in OpenSSH format, RSA in PEM format, ed25519 with a passphrase;
+# "other" is not authorized.
+make_ssh_keys() {
+  local s="$RUN/ssh"
+  mkdir -p "$s"
+  ssh-keygen -q -t ed25519 -N '' -C harness-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C harness-client -f "$s/client_ed25519"
+  ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C harness-client-rsa -f "$s/client_rsa.pem"
+  ssh-keygen -q -t ed25519 -N "$GIT_SSH_PASSPHRASE" -C harness-client-enc -f "$s/client_encrypted"
+  ssh-keygen -q -t ed25519 -N '' -C harness-other -f "$s/other_ed25519"
+  cat "$s/client_ed25519.pub" "$s/client_rsa.pem.pub" "$s/client_encrypted.pub" > "$s/authorized_keys"
+}
+
+launch_ssh_server() {
+  rm -f "$RUN/ssh/port"
+  spawn ssh-git-server /usr/bin/python3 -B "$here/ssh_git_server.py" --root "$RUN/git/repos" \
+    --host-key "$RUN/ssh/host_ed25519" --authorized-keys "$RUN/ssh/authorized_keys" \
+    --port-file "$RUN/ssh/port" --log "$RUN/ssh/auth.jsonl"
+  GIT_SSH_PID=$SPAWNED_PID
+}
+
+# start_git_servers: seeds deploy.git, launches the servers without waiting (await_git_servers)
 start_git_servers() {
   mkdir -p "$RUN/git/repos" "$RUN/git/www"
   bash "$here/git-seed.sh" "$RUN/git/repos" > "$RUN/expected.git" 2>>"$LOGS/git-seed.log"
   htpasswd -B -b -c "$RUN/git/htpasswd" "$GIT_USER" "$GIT_PASSWORD" 2>>"$LOGS/openssl.log"
+  make_ssh_keys 2>>"$LOGS/openssl.log"
   launch_git_daemon
   launch_lighttpd
+  launch_ssh_server
 }
 
 await_git_servers() {
@@ -337,6 +365,10 @@ await_git_servers() {
     log "lighttpd: try $attempt on ports $GIT_HTTP_PORT/$GIT_HTTPS_PORT failed; retrying"
     launch_lighttpd
   done
+  wait_port_file "$RUN/ssh/port" "$GIT_SSH_PID" ssh-git-server
+  GIT_SSH_PORT=$(cat "$RUN/ssh/port")
+  printf '[127.0.0.1]:%s %s\n' "$GIT_SSH_PORT" "$(cut -d' ' -f1,2 "$RUN/ssh/host_ed25519.pub")" \
+    > "$RUN/ssh/known_hosts"
 }
 
 # make_tls_certs: an EC P-256 CA and a server cert it signs (SAN IP:127.0.0.1, DNS:localhost),
@@ -401,7 +433,7 @@ up() {
   DIR=$1
   local tool p seed_rc
   START_MS=$(now_ms)
-  for tool in "$REGISTRY_BIN" htpasswd openssl curl python3 setsid git lighttpd; do
+  for tool in "$REGISTRY_BIN" htpasswd openssl curl python3 setsid git lighttpd ssh-keygen; do
     command -v "$tool" >/dev/null || { log "missing $tool: run scripts/install-deps.sh"; exit 1; }
   done
 
@@ -428,6 +460,9 @@ up() {
   : > "$DIR/pids"
   trap on_up_exit EXIT
   trap 'exit 143' TERM INT HUP   # so that a killed up (ctest timeout, Ctrl-C) still cleans up
+
+  /usr/bin/python3 -c 'import paramiko' 2>/dev/null || {
+    log "missing python3-paramiko for /usr/bin/python3: run scripts/install-deps.sh"; exit 1; }
 
   # Keys and certificates in the background: the RSA token key alone takes about 0.3 s.
   py "$here/token_server.py" init "$RUN/token" 2>>"$LOGS/openssl.log" &
@@ -520,6 +555,10 @@ up() {
   [ "$code" = 200 ] || { log "bearer path answered '$code' to the token, expected 200"; exit 1; }
   GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null git ls-remote "git://127.0.0.1:$GIT_DAEMON_PORT/deploy.git" \
     2>>"$LOGS/git-daemon.log" | grep -q 'refs/heads/main$' || { log "git ls-remote of the git daemon failed"; exit 1; }
+  GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null \
+    GIT_SSH_COMMAND="ssh -F /dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$RUN/ssh/known_hosts -i $RUN/ssh/client_ed25519" \
+    git ls-remote "ssh://git@127.0.0.1:$GIT_SSH_PORT/deploy.git" 2>>"$LOGS/ssh-git-server.log" |
+    grep -q 'refs/heads/main$' || { log "git ls-remote over ssh failed"; exit 1; }
   mark "git servers answer"
 
   {
@@ -587,6 +626,14 @@ up() {
     kv GIT_BEARER_TOKEN "$GIT_BEARER_TOKEN"
     kv GIT_CA "$RUN/tls/ca.pem"
     kv GIT_HTTP_LOG "$RUN/git/access.log"
+    kv GIT_SSH_URL "ssh://git@127.0.0.1:$GIT_SSH_PORT"
+    kv GIT_SSH_KNOWN_HOSTS "$RUN/ssh/known_hosts"
+    kv GIT_SSH_KEY "$RUN/ssh/client_ed25519"
+    kv GIT_SSH_KEY_RSA "$RUN/ssh/client_rsa.pem"
+    kv GIT_SSH_KEY_ENCRYPTED "$RUN/ssh/client_encrypted"
+    kv GIT_SSH_PASSPHRASE "$GIT_SSH_PASSPHRASE"
+    kv GIT_SSH_OTHER_KEY "$RUN/ssh/other_ed25519"
+    kv GIT_SSH_LOG "$RUN/ssh/auth.jsonl"
     kv PIDS "${pids[*]}"
   } > "$DIR/env.tmp"
   mv "$DIR/env.tmp" "$DIR/env"   # atomic: a reader never sees half a file
