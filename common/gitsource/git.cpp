@@ -108,6 +108,11 @@ util::ErrorKind classify(const GitFailure& f) {
   case GIT_ERROR_SSL:
     return has(m, "certificate") ? K::auth : K::transient;
   case GIT_ERROR_SSH:
+    // the server's own words about a missing repository come through as ssh errors
+    if (has(m, "not found") || has(m, "no such repository") ||
+        has(m, "does not appear to be a git repository") || has(m, "does not exist")) {
+      return K::not_found;
+    }
     // a session that does not start is a network problem; the rest is about keys and users
     if (has(m, "failed to start ssh session") || has(m, "timeout") || has(m, "socket") ||
         has(m, "connection")) {

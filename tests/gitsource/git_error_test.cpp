@@ -33,6 +33,11 @@ TEST(GitErrors, ClassifiesLibgit2Failures) {
        ErrorKind::auth},
       {{-1, GIT_ERROR_SSH, "Failed to start SSH session: Unable to exchange encryption keys"},
        ErrorKind::transient},
+      {{-1, GIT_ERROR_SSH, "ERROR: Repository not found."}, ErrorKind::not_found},
+      {{-1, GIT_ERROR_SSH, "fatal: '/x.git' does not appear to be a git repository"},
+       ErrorKind::not_found},
+      {{-1, GIT_ERROR_SSH, "Failed to authenticate SSH session: Error parsing PEM"},
+       ErrorKind::auth},
       {{-1, GIT_ERROR_ODB, "object not found - no match for id"}, ErrorKind::internal},
   };
   for (const auto& c : cases) {
