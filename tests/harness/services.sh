@@ -231,6 +231,9 @@ await_registry() {
 #                http://127.0.0.1:H/auth/<repo>    basic auth GIT_USER/GIT_PASSWORD (fetch+push)
 #                http://127.0.0.1:H/bearer/<repo>  "Authorization: Bearer GIT_BEARER_TOKEN"
 #                                                  required, else 403 (fetch only)
+#                http://127.0.0.1:H/moved/<repo>   301 to /auth/<repo> (same origin)
+#                http://127.0.0.1:H/elsewhere/<r>  301 to http://localhost:H/auth/<r> (another
+#                                                  origin)
 #                https://localhost:S/...           the same three paths over TLS (the harness's
 #                                                  server cert: SAN DNS:localhost, IP:127.0.0.1)
 #   ssh_git_server.py  ssh://git@127.0.0.1:Q/<repo>  public-key auth (RUN/ssh/authorized_keys),
@@ -266,13 +269,13 @@ write_lighttpd_conf() {
   cat > "$g/lighttpd.conf" <<CONF
 # written by tests/harness/services.sh
 server.modules = ( "mod_auth", "mod_authn_file", "mod_access", "mod_alias", "mod_setenv",
-                   "mod_cgi", "mod_openssl", "mod_accesslog" )
+                   "mod_redirect", "mod_cgi", "mod_openssl", "mod_accesslog" )
 server.bind = "127.0.0.1"
 server.port = $GIT_HTTP_PORT
 server.document-root = "$g/www"
 server.errorlog = "$LOGS/lighttpd-error.log"
 accesslog.filename = "$g/access.log"
-accesslog.format = "%h %t \"%r\" %>s user=%u authorization=\"%{Authorization}i\""
+accesslog.format = "%h %t \"%r\" %>s host=%V user=%u authorization=\"%{Authorization}i\""
 server.max-request-size = 0
 \$HTTP["url"] =~ "^/git/" {
   alias.url = ( "/git/" => "$backend/" )
@@ -296,6 +299,11 @@ server.max-request-size = 0
     url.access-deny = ( "" )
   }
 }
+# redirects: /moved/ to /auth/ on the same origin, /elsewhere/ to /auth/ on another origin
+# (localhost instead of 127.0.0.1: same server, another origin for a client)
+url.redirect = ( "^/moved/(.*)\$" => "/auth/\$1",
+                 "^/elsewhere/(.*)\$" => "http://localhost:$GIT_HTTP_PORT/auth/\$1" )
+url.redirect-code = 301
 \$SERVER["socket"] == "127.0.0.1:$GIT_HTTPS_PORT" {
   ssl.engine = "enable"
   ssl.pemfile = "$RUN/tls/server.pem"
@@ -618,6 +626,8 @@ up() {
     kv GIT_HTTP_URL "http://127.0.0.1:$GIT_HTTP_PORT/git"
     kv GIT_HTTP_AUTH_URL "http://127.0.0.1:$GIT_HTTP_PORT/auth"
     kv GIT_HTTP_BEARER_URL "http://127.0.0.1:$GIT_HTTP_PORT/bearer"
+    kv GIT_HTTP_MOVED_URL "http://127.0.0.1:$GIT_HTTP_PORT/moved"
+    kv GIT_HTTP_ELSEWHERE_URL "http://127.0.0.1:$GIT_HTTP_PORT/elsewhere"
     kv GIT_HTTPS_URL "https://localhost:$GIT_HTTPS_PORT/git"
     kv GIT_HTTPS_AUTH_URL "https://localhost:$GIT_HTTPS_PORT/auth"
     kv GIT_HTTPS_BEARER_URL "https://localhost:$GIT_HTTPS_PORT/bearer"
