@@ -97,6 +97,11 @@ util::ErrorKind classify(const GitFailure& f) {
         has(m, "access denied")) {
       return K::auth;
     }
+    // a redirect libgit2 refuses (to another host with a bearer token, https to http, a loop):
+    // retrying cannot help, the URL must change
+    if (has(m, "redirect")) {
+      return K::invalid_input;
+    }
     if (status == 404 || has(m, "no such repository") || has(m, "repository not found") ||
         has(m, "not found") || has(m, "does not appear to be a git repository")) {
       return K::not_found;

@@ -63,7 +63,8 @@ GitFailure last_failure(int code);
 
 // The ErrorKind of a libgit2 failure during a network operation: GIT_EAUTH, GIT_ECERTIFICATE,
 // HTTP 401/403/407 and ssh failures other than these -> auth; GIT_ENOTFOUND, HTTP 404 and the
-// servers' "no such repository" / "not found" (also over ssh) -> not_found; connection, socket, HTTP 5xx and
+// servers' "no such repository" / "not found" (also over ssh) -> not_found; a refused redirect
+// -> invalid_input (the URL must change); connection, socket, HTTP 5xx and
 // other network errors -> transient; everything else (object database, local I/O) -> internal.
 util::ErrorKind classify(const GitFailure& failure);
 

@@ -29,10 +29,12 @@
 //
 // Errors (kinds a caller can branch on; messages name the URL as canonical_url() writes it,
 // which never holds a credential, and never echo a password, token or key):
-//   invalid_input  bad URL or scheme, bad ref field, conflicting auth, bad path, unreadable CA
+//   invalid_input  bad URL or scheme, bad ref field, conflicting auth, bad path, unreadable CA,
+//                  a redirect libgit2 refuses to follow (the URL must change)
 //   not_found      repository, branch, tag, ref, commit, semver match or path not there
 //   auth           401/403, rejected credentials, untrusted TLS certificate, unknown or changed
-//                  ssh host key, unusable ssh key, credentials asked for but none given
+//                  ssh host key, unusable ssh key, credentials asked for but none given,
+//                  credentials asked for by another origin after a redirect
 //   transient      unreachable server, connection errors, 5xx, the timeout, a busy mirror
 //   too_large      the files under path exceed max_files or max_bytes
 //   internal       the mirror cannot be created or read
@@ -57,9 +59,11 @@ struct Auth {
   // App tokens want "x-access-token", GitLab OAuth tokens "oauth2": set those explicitly).
   std::string username;
   std::string password;
-  // https: sent as "Authorization: Bearer <token>" on every request to the URL's origin, like
-  // Flux's `bearerToken` (libgit2's custom headers). Redirects are then not followed, so the
-  // header cannot reach another host.
+  // https: sent as "Authorization: Bearer <token>" on every request, like Flux's
+  // `bearerToken` (libgit2's custom headers). A redirect to another host is then refused
+  // (invalid_input), so the header never leaves the URL's host; libgit2 follows redirects on the
+  // same host. Basic credentials, which libgit2 asks for per request, are given to the URL's
+  // origin only (scheme, host and port): a redirect elsewhere gets none (auth).
   std::string bearer_token;
   // ssh: the private key's text (PEM or OpenSSH format, as in a key file) and its passphrase.
   // The user is the URL's ("ssh://git@host/..."), else "git".

@@ -210,7 +210,8 @@ git_strarray headers_of(State* st) {
 }
 
 git_remote_redirect_t redirects_of(const State* st) {
-  // a bearer header would follow a redirect to any host: follow none then
+  // libgit2 sends custom headers after a redirect too: with a bearer header, allow no redirect
+  // to another host (NONE still follows same-host redirects)
   return st->config.auth.bearer_token.empty() ? GIT_REMOTE_REDIRECT_INITIAL
                                               : GIT_REMOTE_REDIRECT_NONE;
 }

@@ -25,6 +25,8 @@ TEST(GitErrors, ClassifiesLibgit2Failures) {
       {{-1, GIT_ERROR_NET, "remote error: access denied or repository not exported"},
        ErrorKind::auth},
       {{-1, GIT_ERROR_NET, "early EOF"}, ErrorKind::transient},
+      {{-1, GIT_ERROR_HTTP, "cannot redirect from '127.0.0.1' to 'localhost'"},
+       ErrorKind::invalid_input},
       {{-1, GIT_ERROR_OS, "failed to connect to 127.0.0.1: Connection refused"},
        ErrorKind::transient},
       {{-1, GIT_ERROR_SSL, "SSL error: handshake failed"}, ErrorKind::transient},
