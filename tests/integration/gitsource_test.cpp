@@ -252,6 +252,39 @@ TEST_F(GitFetch, BearerToken) {
   }
 }
 
+TEST_F(GitFetch, CredentialsFollowRedirectsOnlyWithinTheOrigin) {
+  GitSource source(m_cache->path());
+  auto r = request(env("GIT_HTTP_MOVED_URL") + "/deploy.git");
+  r.auth.username = env("GIT_USER");
+  r.auth.password = env("GIT_PASSWORD");
+  auto moved = source.fetch(r);
+  ASSERT_TRUE(moved.has_value()) << moved.error().message;
+  EXPECT_EQ(moved->commit, expected("GIT_DEPLOY_MAIN_COMMIT"));
+
+  r.url = env("GIT_HTTP_ELSEWHERE_URL") + "/deploy.git";
+  auto elsewhere = source.fetch(r);
+  ASSERT_FALSE(elsewhere.has_value());
+  EXPECT_EQ(elsewhere.error().kind, ErrorKind::auth) << elsewhere.error().message;
+  EXPECT_TRUE(contains(elsewhere.error().message, "another origin")) << elsewhere.error().message;
+
+  // a bearer header is sent on every request: libgit2 still follows a redirect on the same
+  // host (the header stays there), and refuses one to another host
+  auto b = request(env("GIT_HTTP_MOVED_URL") + "/deploy.git");
+  b.auth.bearer_token = env("GIT_BEARER_TOKEN");
+  auto same_host = source.fetch(b);
+  ASSERT_FALSE(same_host.has_value()); // /auth/ wants basic auth
+  EXPECT_EQ(same_host.error().kind, ErrorKind::auth) << same_host.error().message;
+  b.url = env("GIT_HTTP_ELSEWHERE_URL") + "/deploy.git";
+  auto other_host = source.fetch(b);
+  ASSERT_FALSE(other_host.has_value());
+  EXPECT_EQ(other_host.error().kind, ErrorKind::invalid_input) << other_host.error().message;
+  EXPECT_TRUE(contains(other_host.error().message, "redirect")) << other_host.error().message;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // lighttpd's log delay
+  for (const auto& line : read_lines(env("GIT_HTTP_LOG"))) {
+    EXPECT_FALSE(contains(line, "host=localhost") && contains(line, "Bearer")) << line;
+  }
+}
+
 TEST_F(GitFetch, MissingThingsAreNotFound) {
   GitSource source(m_cache->path());
   struct Case {
