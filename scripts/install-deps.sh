@@ -17,6 +17,7 @@ test_pkgs=(
   clang-19 libclang-rt-19-dev         # libFuzzer (clang 14-16 cannot compile libstdc++ 12 std::expected)
   python3 curl jq hyperfine
   docker-registry skopeo apache2-utils openssl   # integration tests: tests/harness (htpasswd = apache2-utils)
+  git lighttpd lighttpd-mod-openssl python3-paramiko openssh-client  # tests/harness git servers
 )
 
 want=("${build_pkgs[@]}")
