@@ -36,9 +36,9 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >&2
-# Installing docker-registry would start the packaged service on :5000 on every interface on a
-# machine without a policy-rc.d; the tests start their own registries on loopback, so forbid
-# service starts for the duration of the install.
+# Installing docker-registry (or lighttpd) would start the packaged service on :5000 (:80) on
+# every interface on a machine without a policy-rc.d; the tests start their own servers on
+# loopback, so forbid service starts for the duration of the install.
 guard=""
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   guard=/usr/sbin/policy-rc.d

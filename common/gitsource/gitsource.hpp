@@ -8,7 +8,10 @@
 // default = the remote's HEAD), and downloads only when the mirror lacks the target's commit,
 // with a refspec for that one ref ("+refs/heads/main:refs/heads/main"), so updates are
 // incremental: the mirror's refs tell the server what is already there. libgit2 1.5 has no
-// shallow fetch, so the first fetch of a ref downloads its whole history.
+// shallow fetch, so the first fetch of a ref downloads its whole history. libgit2 cannot repack
+// either: every download adds a pack, and a mirror with more than 64 packs is recreated by the
+// next fetch (one full download). max_bytes and max_files bound what fetch() returns, not what
+// the mirror downloads.
 // The files are read from the commit's tree object, never from a checkout: there is no working
 // tree to be seen half-updated, and what a fetch returns is exactly that commit.
 //
@@ -24,8 +27,9 @@
 // server bounded by the deadline before libgit2 connects (an unreachable or black-holed host
 // fails as transient within the timeout), and in libgit2's callbacks (credentials, certificate,
 // transfer and sideband progress), which fail the fetch once the deadline has passed. A server
-// that accepts the connection and then sends nothing at all can still block a fetch until the
-// kernel gives up on the connection; name resolution is bounded only by the resolver.
+// that accepts the connection and then sends nothing at all still blocks a fetch, without end
+// (and later fetches of the same URL then fail as transient at their own deadlines, waiting for
+// it); name resolution is bounded only by the resolver.
 //
 // Errors (kinds a caller can branch on; messages name the URL as canonical_url() writes it,
 // which never holds a credential, and never echo a password, token or key):
@@ -44,6 +48,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/gitsource/refs.hpp"

@@ -36,8 +36,8 @@ protected:
   // TearDown. Returns its name ("gs-1234-update.git").
   std::string copy_of_deploy(const std::string& what);
 
-  // Clones `repo_name` from GIT_REPOS into a work tree, lets `edit` change files there (paths
-  // relative to the work tree), commits everything and pushes to main. Returns the new commit.
+  // Clones `repo_name` from GIT_REPOS into a work tree, writes `files` there (path relative to
+  // the work tree, content), commits everything and pushes to main. Returns the new commit.
   std::string push_commit(const std::string& repo_name,
                           const std::vector<std::pair<std::string, std::string>>& files,
                           const std::string& message);
