@@ -202,6 +202,7 @@ TEST_F(GeneratorTest, FailuresAreReportedAndTheLastArtifactStays) {
   EXPECT_EQ(s["conditions"][1]["type"], "Stalled");
   m_sources.error.reset();
 
+  m_sources.revision = "main@sha1:" + std::string(40, 'b'); // a new commit with a typo
   m_sources.files[0].content +=
       "        - name: typo\n          image: x:1 # {\"$imagepolicy\": \"demo:wbe\"}\n";
   ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
