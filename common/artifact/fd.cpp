@@ -11,26 +11,6 @@ namespace common::artifact::detail {
 
 using util::ErrorKind;
 
-UniqueFd::~UniqueFd() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-    m_fd = other.release();
-  }
-  return *this;
-}
-
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
 util::Result<std::vector<std::string>> list_names(int fd, const std::string& what) {
   // fdopendir takes ownership of the descriptor it is given: give it a duplicate.
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);

@@ -9,34 +9,12 @@
 #include <vector>
 
 #include "common/util/error.hpp"
+#include "common/util/fd.hpp"
 
 namespace common::artifact::detail {
 
-// Owns one file descriptor; closes it on destruction. Move-only.
-class UniqueFd {
-public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) noexcept : m_fd(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const noexcept { return m_fd; }
-  explicit operator bool() const noexcept { return m_fd >= 0; }
-  int release() noexcept {
-    const int fd = m_fd;
-    m_fd = -1;
-    return fd;
-  }
-
-private:
-  int m_fd = -1;
-};
-
-// strerror(err).
-std::string errno_text(int err);
+using util::errno_text;
+using util::UniqueFd;
 
 // The names in the directory open as `fd` (not "." and ".."), sorted by bytes. `fd` stays
 // open and usable. Fails with invalid_input naming `what` and the system's reason.

@@ -35,28 +35,6 @@ util::Timestamp to_timestamp(std::chrono::system_clock::time_point t) {
       std::chrono::floor<std::chrono::seconds>(t).time_since_epoch()));
 }
 
-// A condition, keeping lastTransitionTime from `before` while its status is unchanged.
-json condition(const json& before, const std::string& type, bool ok, const std::string& reason,
-               const std::string& message, std::int64_t generation, const std::string& now) {
-  const std::string status = ok ? "True" : "False";
-  std::string since = now;
-  if (auto conditions = before.find("conditions");
-      conditions != before.end() && conditions->is_array()) {
-    for (const json& c : *conditions) {
-      if (c.is_object() && c.value("type", "") == type && c.value("status", "") == status &&
-          c.contains("lastTransitionTime") && c["lastTransitionTime"].is_string()) {
-        since = c["lastTransitionTime"].get<std::string>();
-      }
-    }
-  }
-  return json{{"type", type},
-              {"status", status},
-              {"reason", reason},
-              {"message", message},
-              {"observedGeneration", generation},
-              {"lastTransitionTime", since}};
-}
-
 // Why a fluxcd reconcile did not publish.
 struct Failure {
   std::string reason;
@@ -124,6 +102,12 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   const auto now = m_clock.now();
   const std::string at = util::format_rfc3339(to_timestamp(now));
   const json before = parse_object(object->status_json);
+  const auto condition_of = [&](const std::string& type, bool ok, const std::string& reason,
+                                const std::string& message, std::int64_t generation,
+                                const std::string& when) {
+    return json::parse(controller::condition_json(object->status_json, {type, ok, reason, message},
+                                                  generation, when));
+  };
   controller::Loaded loaded = controller::load_updater(*object);
   std::chrono::nanoseconds interval = m_options.default_interval;
   std::vector<resolve::ImageResult> results;
@@ -162,9 +146,9 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   }
   const auto fail = [&](const Failure& f) -> util::Result<std::chrono::nanoseconds> {
     json conditions = json::array();
-    conditions.push_back(condition(before, "Ready", false, f.reason, f.message, generation, at));
+    conditions.push_back(condition_of("Ready", false, f.reason, f.message, generation, at));
     if (f.stalled) {
-      conditions.push_back(condition(before, "Stalled", true, f.reason, f.message, generation, at));
+      conditions.push_back(condition_of("Stalled", true, f.reason, f.message, generation, at));
     }
     status["conditions"] = std::move(conditions);
     if (auto w = write(status); !w) {
@@ -201,8 +185,8 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   if (before.value("inputsDigest", "") == inputs && before.contains("artifact")) {
     auto current = m_storage.current(k_kind, ns, key.name);
     if (current && *current && (*current)->digest == before["artifact"].value("digest", "")) {
-      status["conditions"] = json::array({condition(
-          before, "Ready", true, "Succeeded",
+      status["conditions"] = json::array({condition_of(
+          "Ready", true, "Succeeded",
           "stored artifact for revision '" + before["artifact"].value("revision", "") + "'",
           generation, at)});
       if (auto w = write(status); !w) {
@@ -295,10 +279,10 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     status.erase("oci");
   }
   status["inputsDigest"] = inputs;
-  status["conditions"] = json::array(
-      {condition(before, "Ready", true, "Succeeded",
-                 "stored artifact for revision '" + status["artifact"].value("revision", "") + "'",
-                 generation, at)});
+  status["conditions"] = json::array({condition_of(
+      "Ready", true, "Succeeded",
+      "stored artifact for revision '" + status["artifact"].value("revision", "") + "'", generation,
+      at)});
   if (auto w = write(status); !w) {
     return std::unexpected(w.error());
   }
