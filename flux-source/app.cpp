@@ -49,6 +49,17 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--log-level", o.log_level, "debug | info | warn | error")
         ->capture_default_str();
     serve_cmd->add_option("--log-format", o.log_format, "logfmt | json")->capture_default_str();
+    serve_cmd->add_option("--artifact-base-url", o.artifact_base_url,
+                          "How Flux reaches this service: status.artifact.url = URL/PATH "
+                          "[default http(s)://LISTEN]");
+    serve_cmd->add_option("--source-root", o.source_roots,
+                          "A directory file:// sources may read from (repeatable; none = no "
+                          "local sources)");
+    serve_cmd->add_option(
+        "--oci-repository-prefix", o.oci_repository_prefix,
+        "Push every fluxcd ImageUpdater's artifact to PREFIX/NAMESPACE/NAME:latest");
+    serve_cmd->add_option("--git-timeout", o.git_timeout, "Bound of one git fetch")
+        ->capture_default_str();
     serve_cmd->add_option("--watch", o.watch,
                           "Directory of ImageUpdater YAML files kept in the store (file wins)");
     serve_cmd->add_option("--watch-interval", o.watch_interval, "Between two reads of --watch")

@@ -1,5 +1,6 @@
 #include "flux-source/serve_cmd.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -14,9 +15,12 @@
 
 #include "common/api/api.hpp"
 #include "common/api/status.hpp"
+#include "common/artifact/storage.hpp"
 #include "common/auth/tokens.hpp"
 #include "common/controller/controller.hpp"
-#include "common/controller/image_status.hpp"
+#include "common/generator/oci_pusher.hpp"
+#include "common/generator/reconciler.hpp"
+#include "common/generator/source.hpp"
 #include "common/log/logger.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/resolve/wiring.hpp"
@@ -178,12 +182,14 @@ int serve(const ServeOptions& options) {
   const auto interval = duration_flag("--interval", options.interval, false);
   const auto cache_ttl = duration_flag("--cache-ttl", options.cache_ttl, true);
   const auto watch_interval = duration_flag("--watch-interval", options.watch_interval, false);
+  const auto git_timeout = duration_flag("--git-timeout", options.git_timeout, false);
   for (const auto* e :
        {level ? nullptr : &level.error(), format ? nullptr : &format.error(),
         read_timeout ? nullptr : &read_timeout.error(),
         write_timeout ? nullptr : &write_timeout.error(), interval ? nullptr : &interval.error(),
         cache_ttl ? nullptr : &cache_ttl.error(),
-        watch_interval ? nullptr : &watch_interval.error()}) {
+        watch_interval ? nullptr : &watch_interval.error(),
+        git_timeout ? nullptr : &git_timeout.error()}) {
     if (e != nullptr) {
       return setup_error(e->message);
     }
@@ -237,26 +243,29 @@ int serve(const ServeOptions& options) {
   for (const std::string& note : notes) {
     logger.warn(note);
   }
-  common::controller::ImageStatusOptions status_options;
-  status_options.default_interval = *interval;
-  common::controller::ImageStatusReconciler reconciler(**store, (*registries)->source(), clock,
-                                                       status_options);
-  common::controller::ControllerOptions controller_options;
-  controller_options.workers = options.workers;
+  const std::filesystem::path data(options.data);
+  common::artifact::Storage storage((data / "artifacts").string(), clock);
+  common::generator::SourceSettings source_settings;
+  source_settings.git_cache_dir = (data / "git").string();
+  source_settings.secrets_dir = options.secrets_dir;
+  source_settings.local_roots = options.source_roots;
+  source_settings.timeout = millis(*git_timeout);
+  auto sources = common::generator::make_sources(source_settings);
+  common::generator::RegistryPusher pusher(**registries);
+  // Made once the server listens (the default artifact URL needs the bound port); changes
+  // through the API before that are covered by the start-up listing.
+  std::unique_ptr<common::generator::GeneratorReconciler> reconciler;
   std::unique_ptr<common::controller::Controller> controller;
-  if (options.workers > 0) {
-    controller = std::make_unique<common::controller::Controller>(reconciler, controller_options,
-                                                                  &metrics, &logger);
-  }
+  std::atomic<common::controller::Controller*> running_controller{nullptr};
 
   // ---- the API and the server ----
   common::api::Options api_options;
   api_options.max_body_bytes = options.max_body_bytes;
-  if (controller) {
-    api_options.on_change = [&controller](const common::store::Key& key) {
-      controller->enqueue(key);
-    };
-  }
+  api_options.on_change = [&running_controller](const common::store::Key& key) {
+    if (auto* c = running_controller.load()) {
+      c->enqueue(key);
+    }
+  };
   // The spec files' writes go through handlers of their own: the same validation and
   // notifications, no tokens.
   common::api::ImageUpdaterApi internal_api(**store, clock, api_options);
@@ -273,6 +282,19 @@ int serve(const ServeOptions& options) {
   server_options.write_timeout = millis(*write_timeout);
   server_options.tls_cert_file = options.tls_cert;
   server_options.tls_key_file = options.tls_key;
+  server_options.files_prefix = "/externalartifact/";
+  server_options.files =
+      [&storage](std::string_view rest) -> std::optional<common::api::HttpResponse> {
+    auto file = storage.open("externalartifact/" + std::string(rest));
+    if (!file) {
+      return std::nullopt;
+    }
+    auto bytes = file->read_all();
+    if (!bytes) {
+      return std::nullopt;
+    }
+    return common::api::HttpResponse{200, "application/gzip", std::move(*bytes), {}, {}};
+  };
   server_options.metrics = &metrics;
   server_options.logger = &logger;
   auto server = common::server::Server::start(server_options, api);
@@ -283,7 +305,29 @@ int serve(const ServeOptions& options) {
     (*server)->stop();
     return setup_error("cannot write port file " + options.port_file);
   }
-  if (controller) {
+  if (options.workers > 0) {
+    common::generator::GeneratorOptions generator_options;
+    generator_options.default_interval = *interval;
+    generator_options.artifact_base_url =
+        !options.artifact_base_url.empty()
+            ? options.artifact_base_url
+            : std::string((*server)->tls() ? "https://" : "http://") +
+                  (address->host.find(':') != std::string::npos ? "[" + address->host + "]"
+                                                                : address->host) +
+                  ":" + std::to_string((*server)->port());
+    while (generator_options.artifact_base_url.ends_with('/')) {
+      generator_options.artifact_base_url.pop_back();
+    }
+    generator_options.external_artifacts_dir = (data / "externalartifacts").string();
+    generator_options.oci_repository_prefix = options.oci_repository_prefix;
+    reconciler = std::make_unique<common::generator::GeneratorReconciler>(
+        **store, (*registries)->source(), *sources, storage, &pusher, clock, &logger,
+        generator_options);
+    common::controller::ControllerOptions controller_options;
+    controller_options.workers = options.workers;
+    controller = std::make_unique<common::controller::Controller>(*reconciler, controller_options,
+                                                                  &metrics, &logger);
+    running_controller.store(controller.get());
     // Every stored object gets a check now; later ones come on their intervals.
     common::store::ListOptions all;
     std::size_t queued = 0;
@@ -327,6 +371,7 @@ int serve(const ServeOptions& options) {
   logger.info("stopping", {{"signal", std::to_string(signal_number)}});
   (*server)->stop();
   watcher.reset();
+  running_controller.store(nullptr);
   if (controller) {
     controller->stop();
   }

@@ -1,9 +1,11 @@
 // `imageupdater-flux-source serve`: the REST API over a SQLite store, the control loop that fills
-// each ImageUpdater's status, /metrics and request logs, until SIGTERM or SIGINT.
+// each ImageUpdater's status and generates and publishes the Flux artifacts of fluxcd ones,
+// /metrics and request logs, until SIGTERM or SIGINT.
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace flux_source {
 
@@ -33,6 +35,14 @@ struct ServeOptions {
   // store every watch_interval (common/specdir).
   std::string watch;
   std::string watch_interval = "10s";
+
+  // The Flux source generator (kind fluxcd): artifacts in DATA/artifacts, served under
+  // /externalartifact/; git mirrors in DATA/git; ExternalArtifact files in
+  // DATA/externalartifacts.
+  std::string artifact_base_url;         // "" = http(s)://<listen address>
+  std::vector<std::string> source_roots; // file:// sources must be inside one of these
+  std::string oci_repository_prefix;     // "" = OCI artifacts only where annotated
+  std::string git_timeout = "60s";
 
   // Resolving images for status.
   std::size_t workers = 4;     // objects checked at once; 0 = the status is never filled

@@ -208,7 +208,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   util::FakeClock clock;
   MemoryStore store;
-  api::ImageUpdaterApi api(store, clock, api::Options{64 * 1024, 2, {}});
+  api::Options options;
+  options.max_body_bytes = 64 * 1024;
+  options.max_list_limit = 2;
+  api::ImageUpdaterApi api(store, clock, options);
   if (api.handle(request("POST", k_items, std::string(k_seed_object))).status != 201) {
     std::abort();
   }

@@ -110,6 +110,13 @@ std::string image_status(const store::Object& object,
   return status.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string condition_json(const std::string& status_before, const Condition& c,
+                           std::int64_t generation, const std::string& now) {
+  return condition(parse_or_empty(status_before), c.type, c.ok, c.reason, c.message, generation,
+                   now)
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Loaded load_updater(const store::Object& object) {
   const std::string name = object.key.namespace_ + "/" + object.key.name;
   spec::LoadResult loaded = spec::parse_stream(document_of(object), name);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,18 @@ namespace common::controller {
 std::string image_status(const store::Object& object,
                          const std::vector<resolve::ImageResult>& results,
                          const std::string& invalid, std::chrono::system_clock::time_point now);
+
+// One condition as JSON text: {type, status "True"|"False", reason, message, observedGeneration,
+// lastTransitionTime}. lastTransitionTime is `now` unless the condition of that type in
+// `status_before` (a status JSON text) had the same status (then its time is kept). Pure.
+struct Condition {
+  std::string type;
+  bool ok = false;
+  std::string reason;
+  std::string message;
+};
+std::string condition_json(const std::string& status_before, const Condition& condition,
+                           std::int64_t generation, const std::string& now);
 
 // The stored object read back as a spec model: the updater, or why it is not valid (every error
 // of the spec model, "; "-separated).

@@ -75,7 +75,9 @@ std::optional<store::Key> WorkQueue::get() {
     if (m_timers.empty()) {
       m_ready.wait(lock);
     } else {
-      m_ready.wait_until(lock, m_timers.begin()->first);
+      // A copy: the timer's node may be erased by another thread while this one waits.
+      const Clock::time_point due = m_timers.begin()->first;
+      m_ready.wait_until(lock, due);
     }
   }
 }

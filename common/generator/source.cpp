@@ -79,8 +79,8 @@ private:
     }
     auto text = util::read_file(file, k_max_secret_bytes);
     if (!text) {
-      return util::fail(text.error().kind, "secret " + ns + "/" + secret + " key " + key +
-                                               ": " + text.error().message);
+      return util::fail(text.error().kind, "secret " + ns + "/" + secret + " key " + key + ": " +
+                                               text.error().message);
     }
     return std::move(*text);
   }
@@ -94,8 +94,8 @@ private:
     const std::string ns =
         updater.metadata.namespace_.empty() ? "default" : updater.metadata.namespace_;
     const std::string& secret = it->second;
-    if (m_settings.secrets_dir.empty() || secret.find('/') != std::string::npos ||
-        secret == "." || secret == "..") {
+    if (m_settings.secrets_dir.empty() || secret.find('/') != std::string::npos || secret == "." ||
+        secret == "..") {
       return util::fail(ErrorKind::invalid_input,
                         "annotation " + std::string(k_git_secret_annotation) + ": secret " +
                             secret + " cannot be read (no --secrets-dir, or not a Secret name)");
@@ -109,10 +109,10 @@ private:
       std::string* into;
     };
     std::string ca;
-    for (const Key& k : {Key{"username", &auth.username}, Key{"password", &auth.password},
-                         Key{"bearerToken", &auth.bearer_token},
-                         Key{"identity", &auth.ssh_private_key},
-                         Key{"known_hosts", &auth.ssh_known_hosts}, Key{"ca.crt", &ca}}) {
+    for (const Key& k :
+         {Key{"username", &auth.username}, Key{"password", &auth.password},
+          Key{"bearerToken", &auth.bearer_token}, Key{"identity", &auth.ssh_private_key},
+          Key{"known_hosts", &auth.ssh_known_hosts}, Key{"ca.crt", &ca}}) {
       auto value = secret_key(ns, secret, k.name);
       if (!value) {
         return std::unexpected(value.error());
@@ -176,8 +176,8 @@ std::string tree_revision(const util::Tree& files) {
             [](const util::TreeFile* a, const util::TreeFile* b) { return a->path < b->path; });
   std::string index;
   for (const util::TreeFile* f : sorted) {
-    index += f->path + (f->executable ? " 755 " : " 644 ") +
-             artifact::sha256_digest(f->content) + "\n";
+    index +=
+        f->path + (f->executable ? " 755 " : " 644 ") + artifact::sha256_digest(f->content) + "\n";
   }
   return artifact::sha256_digest(index);
 }

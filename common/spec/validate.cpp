@@ -418,7 +418,13 @@ private:
 
   void check_git(const GitSettings& git) {
     const std::string commit = "spec.fluxcd.git.commit";
-    if (git.commit.author.email.empty()) {
+    // The generator renders at apply time and commits nothing, so git may name only what to
+    // check out; once commit or push settings are written (what an ImageUpdateAutomation would
+    // do), Flux's rule holds: a commit needs its author.
+    const bool commits = !git.commit.author.name.empty() || !git.commit.message_template.empty() ||
+                         git.commit.signing_key || !git.push.branch.empty() ||
+                         !git.push.refspec.empty();
+    if (commits && git.commit.author.email.empty()) {
       missing(commit + ".author.email", "the commit author");
     }
     if (git.commit.message_template.find(".Updated") != std::string::npos) {
