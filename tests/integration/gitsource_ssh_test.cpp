@@ -31,7 +31,7 @@ struct ThirdPartyLeaks {};
 
 common::util::Result<common::gitsource::Snapshot>
 ssh_fetch(GitSource& source, const common::gitsource::FetchRequest& r) {
-  const ThirdPartyLeaks ignored;
+  [[maybe_unused]] const ThirdPartyLeaks ignored;
   return source.fetch(r);
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -79,6 +80,41 @@ TEST_F(ServiceStatus, CreatedUpdaterGetsItsImagesAndFollowsItsSpec) {
   const auto metrics = call(port, "GET", "/metrics").body;
   EXPECT_TRUE(test_support::contains(metrics, "imageupdater_reconcile_total{result=\"success\"}"))
       << metrics;
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
+}
+
+TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
+  const std::string repo = "nocache-" + std::to_string(::getpid()) + "/web";
+  const auto seed = [&](const std::string& tag) {
+    const auto r = test_support::run_process(
+        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
+         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
+        "", 60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  seed("1.0.0");
+  server_test::Service service(
+      m_dir.path() + "/data", m_dir.path(),
+      {"--workers", "1", "--no-cache", "--cache-ttl", "0s", "--interval", "200ms"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const json updater = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+                        {"kind", "ImageUpdater"},
+                        {"metadata", {{"name", "nocache"}}},
+                        {"spec",
+                         {{"kind", "argocd"},
+                          {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
+                          {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
+  json object = wait_for(port, "nocache", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.0.0";
+  });
+  ASSERT_EQ(object["status"]["images"][0]["tag"], "1.0.0") << object.dump(2);
+  seed("1.1.0");
+  object = wait_for(port, "nocache", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.1.0";
+  });
+  EXPECT_EQ(object["status"]["images"][0]["tag"], "1.1.0") << object.dump(2);
   EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
 }
 
