@@ -167,7 +167,14 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
       return fail({"ResolveFailed", ready.value("message", "images not resolved"), false});
     }
   }
-  auto fetched = m_sources.fetch(updater);
+  // The last good reconcile's source revision: if the source is still there (and nothing else
+  // changed) the files need not even be read.
+  std::string known_revision;
+  if (before.contains("inputsDigest") && before.contains("source") &&
+      before["source"].is_object()) {
+    known_revision = before["source"].value("revision", "");
+  }
+  auto fetched = m_sources.fetch(updater, known_revision);
   if (!fetched) {
     const auto kind = fetched.error().kind;
     return fail({"SourceFailed", fetched.error().message, kind == ErrorKind::invalid_input});
@@ -196,6 +203,14 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     }
   }
 
+  if (fetched->unchanged) {
+    // Same source, other inputs changed (a new tag): now the files are needed.
+    fetched = m_sources.fetch(updater, "");
+    if (!fetched) {
+      const auto kind = fetched.error().kind;
+      return fail({"SourceFailed", fetched.error().message, kind == ErrorKind::invalid_input});
+    }
+  }
   auto overrides = flux::overrides_for(updater, results);
   if (!overrides) {
     return fail({"ResolveFailed", overrides.error().message, false});

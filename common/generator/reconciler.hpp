@@ -11,7 +11,8 @@
 // Warm path: the inputs (generation, source revision, resolved tags and digests, the OCI target)
 // are hashed into status.inputsDigest; when they equal the last successful reconcile's and the
 // stored artifact is still current, nothing is rendered, packed, stored or pushed (only
-// lastCheckTime moves).
+// lastCheckTime moves), and a git source whose ref still names the last revision is not even
+// read (its refs are listed, that is all).
 //
 // Status of a fluxcd object, beside what controller::image_status writes (observedGeneration,
 // lastCheckTime, images): source {url, revision}, artifact {path, url, revision, digest, size,

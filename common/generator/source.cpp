@@ -21,7 +21,8 @@ public:
   explicit RealSources(SourceSettings settings)
       : m_settings(std::move(settings)), m_git(m_settings.git_cache_dir) {}
 
-  util::Result<Fetched> fetch(const spec::ImageUpdater& updater) override {
+  util::Result<Fetched> fetch(const spec::ImageUpdater& updater,
+                              const std::string& known_revision) override {
     if (!updater.fluxcd) {
       return util::fail(ErrorKind::invalid_input, "spec.fluxcd is missing");
     }
@@ -35,7 +36,7 @@ public:
     if (url.starts_with("file://")) {
       return local(url.substr(7), flux.update.path);
     }
-    return git(updater, url, flux);
+    return git(updater, url, flux, known_revision);
   }
 
 private:
@@ -131,7 +132,7 @@ private:
   }
 
   util::Result<Fetched> git(const spec::ImageUpdater& updater, const std::string& url,
-                            const spec::FluxSettings& flux) {
+                            const spec::FluxSettings& flux, const std::string& known_revision) {
     auto auth = auth_for(updater);
     if (!auth) {
       return std::unexpected(auth.error());
@@ -141,6 +142,7 @@ private:
     request.auth = std::move(*auth);
     request.path = flux.update.path;
     request.timeout = m_settings.timeout;
+    request.known_revision = known_revision;
     if (flux.git && flux.git->checkout) {
       const spec::GitCheckoutRef& ref = *flux.git->checkout;
       request.ref = {ref.branch, ref.tag, ref.semver, ref.name, ref.commit};
@@ -154,6 +156,7 @@ private:
     out.revision = std::move(snapshot->revision);
     out.files = std::move(snapshot->files);
     out.warnings = std::move(snapshot->warnings);
+    out.unchanged = snapshot->unchanged;
     return out;
   }
 

@@ -29,6 +29,8 @@ struct Fetched {
   std::string revision; // "main@sha1:<commit>" (git), "sha256:<tree digest>" (a directory)
   util::Tree files;     // under update.path, paths relative to it, sorted
   std::vector<std::string> warnings; // skipped entries (symlinks, submodules), one line each
+  // The source is still at the `known_revision` given to fetch(): `files` was not read.
+  bool unchanged = false;
 };
 
 class Sources {
@@ -37,7 +39,11 @@ public:
   // The files of `updater`'s source. invalid_input for a spec this cannot serve (no url, a
   // file:// outside the roots, a bad secret), auth, not_found, transient, too_large as the
   // source says; messages name the URL without credentials.
-  virtual util::Result<Fetched> fetch(const spec::ImageUpdater& updater) = 0;
+  // `known_revision` (a revision an earlier fetch returned, "" = none): when the source is still
+  // there, a git source answers without reading the files (Fetched::unchanged); a directory is
+  // always read (its revision is the digest of its files).
+  virtual util::Result<Fetched> fetch(const spec::ImageUpdater& updater,
+                                      const std::string& known_revision) = 0;
 };
 
 struct SourceSettings {

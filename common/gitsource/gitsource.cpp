@@ -255,6 +255,14 @@ util::Result<Snapshot> GitSource::Impl::fetch(const FetchRequest& request) {
     }
   }
 
+  if (!request.known_revision.empty() &&
+      format_revision(target->label, *commit) == request.known_revision) {
+    warnings.finish();
+    snap.commit = *commit;
+    snap.revision = request.known_revision;
+    snap.unchanged = true;
+    return snap;
+  }
   auto files = detail::read_tree(r, *commit, path, {request.max_bytes, request.max_files}, display,
                                  warnings);
   if (!files) {

@@ -92,6 +92,10 @@ struct FetchRequest {
   std::chrono::milliseconds timeout{60000};
   std::size_t max_bytes = std::size_t{256} << 20; // total size of the files returned
   std::size_t max_files = 20000;                  // entries under path other than directories
+  // A revision the caller already has the files of ("main@sha1:<commit>"): when the ref still
+  // resolves to it, the tree is not read (Snapshot::unchanged, no files). A caller whose other
+  // inputs did not change either has nothing to do.
+  std::string known_revision;
 };
 
 struct Snapshot {
@@ -101,6 +105,8 @@ struct Snapshot {
   // The regular files under path (modes 100644 and 100755; executable = 100755), paths relative
   // to path, sorted by path (byte order).
   util::Tree files;
+  // The ref still names FetchRequest::known_revision: `files` was not read (is empty).
+  bool unchanged = false;
   // Skipped entries (symlinks, submodules, names unsafe on disk such as ".git"), ignored ref
   // fields, a mirror that had to be recreated: one line each, in a deterministic order, at most
   // 100 lines (then one line counting the rest).

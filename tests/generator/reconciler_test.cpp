@@ -39,13 +39,18 @@ public:
 
 class FakeSources final : public Sources {
 public:
-  util::Result<Fetched> fetch(const spec::ImageUpdater&) override {
+  util::Result<Fetched> fetch(const spec::ImageUpdater&, const std::string& known) override {
     ++calls;
     if (error) {
       return std::unexpected(*error);
     }
-    return Fetched{"https://git.example/deploy.git", revision, files, {}};
+    if (!known.empty() && known == revision) {
+      ++unchanged;
+      return Fetched{"https://git.example/deploy.git", revision, {}, {}, true};
+    }
+    return Fetched{"https://git.example/deploy.git", revision, files, {}, false};
   }
+  int unchanged = 0;
   std::string revision = "main@sha1:" + std::string(40, 'a');
   util::Tree files = {
       {"deployment.yaml",
@@ -163,6 +168,7 @@ TEST_F(GeneratorTest, UnchangedInputsPublishNothingNewAndANewTagDoes) {
   const json warm = status("web");
   EXPECT_EQ(warm["artifact"], first["artifact"]) << "same revision, same lastUpdateTime";
   EXPECT_EQ(m_pusher.references.size(), 1u) << "warm: no push";
+  EXPECT_EQ(m_sources.unchanged, 1) << "warm: the files were not read";
   EXPECT_NE(warm["lastCheckTime"], first["lastCheckTime"]);
 
   m_tags.tags.push_back("1.3.0");
@@ -170,7 +176,8 @@ TEST_F(GeneratorTest, UnchangedInputsPublishNothingNewAndANewTagDoes) {
   ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
   const json bumped = status("web");
   EXPECT_NE(bumped["artifact"]["revision"], first["artifact"]["revision"]);
-  EXPECT_NE(published(bumped)[0].content.find("demo/web:1.3.0"), std::string::npos);
+  EXPECT_NE(published(bumped)[0].content.find("demo/web:1.3.0"), std::string::npos)
+      << "same source, new tag: the files are read after all";
   EXPECT_EQ(m_pusher.references.size(), 2u);
 }
 

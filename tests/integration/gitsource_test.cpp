@@ -70,6 +70,26 @@ TEST_F(GitFetch, GitDaemonDefaultBranchSubdirectory) {
   expect_main_web(*snap);
 }
 
+TEST_F(GitFetch, AKnownRevisionIsNotReadAgain) {
+  GitSource source(m_cache->path());
+  auto r = request(daemon());
+  r.path = "apps/web";
+  auto first = source.fetch(r);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_FALSE(first->unchanged);
+  r.known_revision = first->revision;
+  auto again = source.fetch(r);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_TRUE(again->unchanged);
+  EXPECT_TRUE(again->files.empty());
+  EXPECT_EQ(again->revision, first->revision);
+  r.known_revision = "main@sha1:" + std::string(40, '0'); // another revision: read
+  auto other = source.fetch(r);
+  ASSERT_TRUE(other.has_value()) << other.error().message;
+  EXPECT_FALSE(other->unchanged);
+  EXPECT_EQ(other->files, first->files);
+}
+
 TEST_F(GitFetch, AnonymousHttpRootOfABranch) {
   GitSource source(m_cache->path());
   auto r = request(http());
