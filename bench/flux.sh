@@ -8,6 +8,7 @@
 #      (empty git cache, registry cache and storage; 3 times), warm with the registry cache fresh
 #      and warm at the next interval (cache expired: tags and digests fetched again, unchanged),
 #      10 each, then a newer tag for one image (a new artifact and push), then warm again.
+#      A10: the same over 10 manifests (no OCI), for what the tree's size costs a warm reconcile.
 #   B. 200 fluxcd ImageUpdaters sharing 20 images (1-3 each), one monorepo with a directory per
 #      updater, reconciled once by the controller with 4 workers (serve's start-up round), then
 #      at the next interval with 4, 1 and 8 workers; tag-list requests counted by the harness's
@@ -45,10 +46,11 @@ commit() { # DIR MESSAGE N [git commit flags]
   date="2024-05-01T00:00:$(printf %02d "$3")Z"
   GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date git -C "$1" commit -q -m "$2" "${@:4}"
 }
-bench/gen-manifests.sh 2000 "$work/gen" >/dev/null
-mkdir -p "$work/a"
-git -C "$work/a" init -q -b main
-python3 - "$work/gen/images/deployments.yaml" "$work/a" "$paged" <<'PY'
+split_manifests() { # N DIR: gen-manifests.sh N as a git working tree at DIR, one commit
+  bench/gen-manifests.sh "$1" "$work/gen-$1" >/dev/null
+  mkdir -p "$2"
+  git -C "$2" init -q -b main
+  python3 - "$work/gen-$1/images/deployments.yaml" "$2" "$paged" <<'PY'
 # One Deployment a file, apps/<namespace>/<name>.yaml; ghcr.io/acme/svc-0..9 become the harness
 # repositories bflux/a-0..9 at 1.0.0 with a setter marker ("bench:a<k>"); the other 10
 # repositories of the generator stay as they are (not governed).
@@ -70,9 +72,11 @@ for i, doc in enumerate(docs):
     with open(f"{out}/apps/{ns}/{name}.yaml", "w") as f:
         f.write("---\n" + "\n".join(lines) + "\n")
 PY
-git -C "$work/a" add -A && commit "$work/a" "2,000 deployments" 0
+  git -C "$2" add -A && commit "$2" "$1 deployments" 0
+}
+split_manifests 2000 "$work/a"
 for step in $(seq 1 19); do # history: 19 commits changing ~105 files each
-  python3 - "$work/gen/images/deployments.yaml" "$work/a" "$step" <<'PY'
+  python3 - "$work/gen-2000/images/deployments.yaml" "$work/a" "$step" <<'PY'
 import re, sys
 src, out, step = sys.argv[1], sys.argv[2], int(sys.argv[3])
 docs = open(src).read().split("---\n")[1:]
@@ -95,6 +99,11 @@ files=$(git -C "$work/a" ls-files apps | wc -l)
 commits=$(git -C "$work/a" rev-list --count main)
 size=$(du -sb "$work/a/apps" | cut -f1)
 governed=$(grep -rc 'imagepolicy' "$work/a/apps" | awk -F: '{s += $2} END {print s}')
+
+# A10: the same with 10 Deployments (how much of a warm reconcile is the size of the tree).
+split_manifests 10 "$work/a10"
+git init -q --bare "$GIT_REPOS/bflux-a10.git"
+git -C "$work/a10" push -q "$GIT_REPOS/bflux-a10.git" main
 
 # B: apps/app-NNN/deployment.yaml, one container per image of the updater.
 mkdir -p "$work/b"
@@ -147,6 +156,9 @@ JSON
   --oci "$plain/bflux/a-manifests" --colds 3 --warm 10 \
   --new-tag-cmd "python3 tests/harness/seed.py image $REGISTRY_PLAIN bflux/a-0 2024-06-01T00:00:00Z 1.3.0 >/dev/null" \
   >"$work/a.jsonl"
+sed "s#/bflux-a.git#/bflux-a10.git#" "$work/a.json" >"$work/a10.json"
+"$driver" single --work "$work/runs10" --spec "$work/a10.json" --stats "$stats" --warm 10 \
+  >"$work/a10.jsonl"
 "$driver" fleet --work "$work/runs" --specs "$work/fleet.json" --stats "$stats" --workers 4 \
   --interval-workers 4,1,8 >"$work/b.jsonl"
 # The same without the registry's rate limit (20 requests/s by default; 40 requests a round).
@@ -163,12 +175,13 @@ YAML
   sed 's/"phase":"fleet-/"phase":"unlimited-fleet-/' >>"$work/b.jsonl"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work/a.jsonl" "$work/b.jsonl" "$files" "$commits" "$size" "$governed" \
-  "$load_before" "$load_after" <<'PY'
+python3 - "$work/a.jsonl" "$work/b.jsonl" "$work/a10.jsonl" "$files" "$commits" "$size" \
+  "$governed" "$load_before" "$load_after" <<'PY'
 import json, statistics, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
 b = [json.loads(l) for l in open(sys.argv[2])]
-files, commits, size, governed, load_before, load_after = sys.argv[3:9]
+a10 = [json.loads(l) for l in open(sys.argv[3])]
+files, commits, size, governed, load_before, load_after = sys.argv[4:10]
 prof = next(x for x in a if x["phase"] == "profile")
 print(f"A: {files} files ({int(size)/1e6:.2f} MB), {commits} commits, {governed} governed image "
       f"values, 10 images; mirror packs {prof['mirror_pack_bytes']/1e6:.2f} MB; load {load_before} -> {load_after}")
@@ -202,6 +215,13 @@ print(f"one render, apart (median of {prof['reps']}): tree read from the mirror 
 for x in a:
     if x["phase"] in ("cold", "new-tag"):
         print(f"  {x['phase']}: images {' '.join(x['images'])}; revision {x['revision']}; artifact {x['artifact_digest'][:19]}… {x['artifact_size']} B")
+def summary(rs, phase):
+    xs = [x for x in rs if x["phase"] == phase]
+    ms = [x["ms"] for x in xs]
+    return (f"{statistics.median(ms):.1f} ms ({min(ms):.1f}–{max(ms):.1f}; git fetch "
+            f"{statistics.median([x['fetch_ms'] for x in xs]):.1f} ms)")
+print(f"A10 (the same ImageUpdater over 10 Deployments, 1 commit, no OCI): cold {summary(a10, 'cold')}, "
+      f"warm {summary(a10, 'warm-cached')}, next interval {summary(a10, 'warm-expired')}")
 print()
 x = b[0]
 print(f"B: {x['updaters']} ImageUpdaters, {x['distinct_images']} distinct images, {x['image_refs']} image references")
