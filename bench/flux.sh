@@ -211,7 +211,10 @@ print(f"one render, apart (median of {prof['reps']}): tree read from the mirror 
       f"({prof['files']} files, {prof['bytes']/1e6:.2f} MB); whole fetch, mirror current {m('fetch_warm_mirror_ms')}; "
       f"(sha256 of every file, as a file:// source's revision: {m('sha256_tree_ms')}); unknown_setters {m('unknown_setters_ms')}; "
       f"render {m('render_ms')} ({prof['changed_values']} values in {prof['changed_files']} files); "
-      f"pack {m('pack_ms')} ({prof['targz_bytes']/1e6:.2f} MB tar.gz)")
+      f"pack {m('pack_ms')} ({prof['targz_bytes']/1e6:.2f} MB tar.gz); storage put {m('storage_put_ms')}; "
+      f"OCI artifact built for the push {m('build_flux_artifact_ms')} (of which the tar's diff_id, "
+      f"gunzip + SHA-256: {m('tar_digest_ms')}); SHA-256 of the {prof['sha256_bytes']/1e6:.2f} MB of files: "
+      f"artifact::sha256_digest (Poco) {m('sha256_poco_ms')}, OpenSSL EVP {m('sha256_openssl_ms')}")
 for x in a:
     if x["phase"] in ("cold", "new-tag"):
         print(f"  {x['phase']}: images {' '.join(x['images'])}; revision {x['revision']}; artifact {x['artifact_digest'][:19]}… {x['artifact_size']} B")
