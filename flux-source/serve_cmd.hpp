@@ -21,7 +21,7 @@ struct ServeOptions {
   std::string tls_key;
 
   // Server bounds.
-  int max_threads = 16;
+  int max_threads = 64; // Poco holds a thread per keep-alive connection
   int max_queued = 64;
   std::size_t max_body_bytes = 1u << 20;
   std::string read_timeout = "30s"; // Go durations

@@ -2,8 +2,11 @@
 // api::HttpRequest, hands it to api::ImageUpdaterApi::handle() and writes the HttpResponse back.
 // Besides the API it answers GET /healthz and GET /readyz with 200 "ok" (text/plain).
 //
-// Bounds: at most Options::max_threads requests are served at once and Options::max_queued
-// accepted connections wait (further connections are refused by Poco); a keep-alive connection
+// Bounds: at most Options::max_threads connections are served at once (Poco gives a keep-alive
+// connection its thread until it closes, so this is also how many clients are served without
+// waiting: 64 by default, since a 16-thread server made the 49th client of 64 wait ~100
+// requests of another; bench/api.sh) and Options::max_queued accepted connections wait
+// (further connections are refused by Poco); a keep-alive connection
 // serves at most max_keep_alive_requests requests and waits keep_alive_timeout for the next one;
 // reads and writes on a socket time out after read_timeout / write_timeout. A body whose
 // Content-Length exceeds max_body_bytes gets a 413 Status without the body being read (and the
@@ -38,7 +41,7 @@ namespace common::server {
 
 struct Options {
   std::string listen = "127.0.0.1:8080"; // HOST:PORT; port 0 picks a free port (see port())
-  int max_threads = 16;
+  int max_threads = 64;
   int max_queued = 64;
   int max_keep_alive_requests = 100;
   std::chrono::milliseconds keep_alive_timeout{5000};
