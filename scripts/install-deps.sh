@@ -15,7 +15,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-19 libclang-rt-19-dev         # libFuzzer (clang 14-16 cannot compile libstdc++ 12 std::expected)
-  python3 curl jq hyperfine
+  python3 curl jq hyperfine wrk       # wrk: load runs of the REST API (bench/api.sh)
   docker-registry skopeo apache2-utils openssl   # integration tests: tests/harness (htpasswd = apache2-utils)
   git lighttpd lighttpd-mod-openssl python3-paramiko openssh-client  # tests/harness git servers
 )
