@@ -83,25 +83,6 @@ bool hosts_match(std::string_view patterns, std::string_view name) {
   return matched;
 }
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '+') {
-    return 62;
-  }
-  if (c == '/') {
-    return 63;
-  }
-  return -1;
-}
-
 } // namespace
 
 const char* to_string(HostKeyVerdict verdict) noexcept {
@@ -119,25 +100,13 @@ const char* to_string(HostKeyVerdict verdict) noexcept {
 }
 
 bool base64_decode(std::string_view text, std::string& out) {
-  out.clear();
-  while (!text.empty() && text.back() == '=') {
-    text.remove_suffix(1);
+  auto decoded = util::decode_base64(text);
+  if (!decoded) {
+    out.clear();
+    return false;
   }
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = b64_value(c);
-    if (v < 0) {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return bits < 6; // one leftover character cannot encode a byte
+  out = std::move(*decoded);
+  return true;
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {
