@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The imageupdater Argo CD plugin sidecar: imageupdater-cmp + plugin.yaml (+ kubectl and helm
-# for rendering Kustomize and Helm apps), run by Argo CD's argocd-cmp-server as user 999.
+# for rendering Kustomize and Helm apps), run by Argo CD's argocd-cmp-server as user 999. The same
+# image runs the Flux side: `imageupdater-flux-source serve` (kustomize/flux-source).
 #
 #   docker build -t registry.example.com/platform/imageupdater-cmp:v0.1.0 .
 #   docker build --build-arg HELM_VERSION= -t ... .                  # without helm
@@ -72,7 +73,8 @@ RUN arch="${TARGETARCH:-$(dpkg --print-architecture)}"; mkdir -p /tools /dl; cd 
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM debian:${DEBIAN_VERSION}-slim
-# The shared libraries imageupdater-cmp and imageupdater-tls.so link (ldd, mapped with dpkg -S);
+# The shared libraries imageupdater-cmp, imageupdater-flux-source and imageupdater-tls.so link
+# (ldd, mapped with dpkg -S);
 # their own dependencies (libpcre3, zlib1g, libexpat1, libstdc++6) come with them.
 # ca-certificates: the system bundle that registry TLS is verified against.
 RUN apt-get update -q \
@@ -80,7 +82,7 @@ RUN apt-get update -q \
       ca-certificates \
       libpocofoundation80 libpoconet80 libpoconetssl80 libpococrypto80 libpocoutil80 \
       libpocoxml80 libpocojson80 \
-      libssl3 libre2-9 libyaml-cpp0.7 libsqlite3-0 \
+      libssl3 libre2-9 libyaml-cpp0.7 libsqlite3-0 libgit2-1.5 libarchive13 \
  && rm -rf /var/lib/apt/lists/*
 
 # Argo CD runs CMP sidecars as user 999 with HOME /home/argocd.
@@ -94,9 +96,11 @@ COPY plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 
 # Fail the build here, not in the cluster, when a runtime library is missing (then add its
 # package above), and check that the executable starts.
-RUN if ldd /opt/imageupdater/bin/imageupdater-cmp /opt/imageupdater/lib/imageupdater/imageupdater-tls.so \
+RUN if ldd /opt/imageupdater/bin/imageupdater-cmp /opt/imageupdater/bin/imageupdater-flux-source \
+          /opt/imageupdater/lib/imageupdater/imageupdater-tls.so \
         | grep 'not found'; then echo 'missing runtime library: add its Debian package' >&2; exit 1; fi \
- && /opt/imageupdater/bin/imageupdater-cmp --help >/dev/null
+ && /opt/imageupdater/bin/imageupdater-cmp --help >/dev/null \
+ && /opt/imageupdater/bin/imageupdater-flux-source --version >/dev/null
 
 ENV HOME=/home/argocd \
     PATH=/opt/imageupdater/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin

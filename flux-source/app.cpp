@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/api/openapi.hpp"
 #include "flux-source/serve_cmd.hpp"
 
 namespace flux_source {
@@ -27,10 +28,69 @@ int run(int argc, char** argv) {
         ->capture_default_str();
     serve_cmd->add_option("--port-file", serve_options.port_file,
                           "Write the bound port to this file once listening");
+    auto& o = serve_options;
+    serve_cmd->add_option("--token-file", o.token_file,
+                          "Bearer tokens (YAML: tokens: [{name, token|sha256, namespaces, "
+                          "access}]); required when --listen is not loopback");
+    serve_cmd->add_flag("--allow-unauthenticated", o.allow_unauthenticated,
+                        "Serve a non-loopback address without --token-file (anyone may write)");
+    serve_cmd->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve TLS only");
+    serve_cmd->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
+    serve_cmd->add_option("--max-threads", o.max_threads, "Requests served at once")
+        ->capture_default_str();
+    serve_cmd->add_option("--max-queued", o.max_queued, "Accepted connections waiting for a thread")
+        ->capture_default_str();
+    serve_cmd->add_option("--max-body", o.max_body_bytes, "Largest request body in bytes (413)")
+        ->capture_default_str();
+    serve_cmd->add_option("--read-timeout", o.read_timeout, "Socket read timeout (Go duration)")
+        ->capture_default_str();
+    serve_cmd->add_option("--write-timeout", o.write_timeout, "Socket write timeout")
+        ->capture_default_str();
+    serve_cmd->add_option("--log-level", o.log_level, "debug | info | warn | error")
+        ->capture_default_str();
+    serve_cmd->add_option("--log-format", o.log_format, "logfmt | json")->capture_default_str();
+    serve_cmd->add_option("--artifact-base-url", o.artifact_base_url,
+                          "How Flux reaches this service: status.artifact.url = URL/PATH "
+                          "[default http(s)://LISTEN]");
+    serve_cmd->add_option("--source-root", o.source_roots,
+                          "A directory file:// sources may read from (repeatable; none = no "
+                          "local sources)");
+    serve_cmd->add_option(
+        "--oci-repository-prefix", o.oci_repository_prefix,
+        "Push every fluxcd ImageUpdater's artifact to PREFIX/NAMESPACE/NAME:latest");
+    serve_cmd->add_option("--git-timeout", o.git_timeout, "Bound of one git fetch")
+        ->capture_default_str();
+    serve_cmd->add_option("--watch", o.watch,
+                          "Directory of ImageUpdater YAML files kept in the store (file wins)");
+    serve_cmd->add_option("--watch-interval", o.watch_interval, "Between two reads of --watch")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--workers", o.workers, "ImageUpdaters checked at once (0: never fill status)")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--interval", o.interval,
+                     "Between checks of an ImageUpdater without fluxcd.interval")
+        ->capture_default_str();
+    serve_cmd->add_option("--registries-conf", o.registries_conf,
+                          "argocd-image-updater registries.conf");
+    serve_cmd->add_option(
+        "--secrets-dir", o.secrets_dir,
+        "Where pull secrets are mounted: <dir>/<namespace>/<name>/.dockerconfigjson");
+    serve_cmd->add_option("--cache-dir", o.cache_dir, "Registry answer cache [default DATA/cache]");
+    serve_cmd->add_option("--cache-ttl", o.cache_ttl, "How long tag lists and digests are reused")
+        ->capture_default_str();
+    serve_cmd->add_flag("--no-cache", o.no_cache, "Do not use the disk cache");
+    auto* openapi_cmd = app.add_subcommand(
+        "openapi", "Print the OpenAPI 3 document of the REST API (as GET /openapi.json serves "
+                   "it; docs/openapi.json is this output)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       return app.exit(e) == 0 ? 0 : 2;
+    }
+    if (openapi_cmd->parsed()) {
+      std::printf("%s\n", common::api::openapi_document(2).c_str());
+      return 0;
     }
     if (serve_cmd->parsed()) {
       return serve(serve_options);

@@ -17,6 +17,7 @@ test_pkgs=(
   clang-19 libclang-rt-19-dev         # libFuzzer (clang 14-16 cannot compile libstdc++ 12 std::expected)
   python3 curl jq hyperfine wrk       # wrk: load runs of the REST API (bench/api.sh)
   docker-registry skopeo apache2-utils openssl   # integration tests: tests/harness (htpasswd = apache2-utils)
+  git lighttpd lighttpd-mod-openssl python3-paramiko openssh-client  # tests/harness git servers
 )
 
 want=("${build_pkgs[@]}")
@@ -35,9 +36,9 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >&2
-# Installing docker-registry would start the packaged service on :5000 on every interface on a
-# machine without a policy-rc.d; the tests start their own registries on loopback, so forbid
-# service starts for the duration of the install.
+# Installing docker-registry (or lighttpd) would start the packaged service on :5000 (:80) on
+# every interface on a machine without a policy-rc.d; the tests start their own servers on
+# loopback, so forbid service starts for the duration of the install.
 guard=""
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   guard=/usr/sbin/policy-rc.d

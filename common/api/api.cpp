@@ -279,6 +279,26 @@ Answer<Validated> validate_body(json body, const std::string& namespace_,
   // What is stored is what was validated: the JSON text, not the client's bytes.
   std::vector<Cause> causes;
   Validated out;
+  if (!body_name) {
+    causes.push_back({"metadata.name", "FieldValueInvalid", "must be a string"});
+  }
+  for (const char* section : {"labels", "annotations"}) {
+    const std::string field = std::string("metadata.") + section;
+    auto it = metadata.find(section);
+    if (it == metadata.end() || it->is_null()) {
+      continue;
+    }
+    if (!it->is_object()) {
+      causes.push_back({field, "FieldValueInvalid", "must be a map of strings to strings"});
+      continue;
+    }
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) {
+        causes.push_back(
+            {field, "FieldValueInvalid", "key " + util::quote(k) + ": the value must be a string"});
+      }
+    }
+  }
   spec::LoadResult loaded = spec::parse_stream(dump(body), "request body");
   for (const spec::Diagnostic& d : loaded.diagnostics) {
     if (d.severity == spec::Severity::error) {
@@ -410,6 +430,16 @@ std::string ImageUpdaterApi::route_of(const HttpRequest& request) {
   return "";
 }
 
+util::Result<std::string> yaml_document_to_json(std::string_view text) {
+  return detail::yaml_to_json(text, {100'000, k_max_depth});
+}
+
+void ImageUpdaterApi::notify(const store::Key& key) const {
+  if (m_options.on_change) {
+    m_options.on_change(key);
+  }
+}
+
 HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   try {
     Route route = match(request.path);
@@ -428,26 +458,38 @@ HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
       r.body = openapi_document();
       return r;
     }
-    if (route.kind == RouteKind::list_all) {
-      return list(request, "");
+    std::string principal;
+    if (m_options.authorize) {
+      const bool write = request.method != "GET" && request.method != "HEAD";
+      if (auto denied = m_options.authorize(request, route.namespace_, write, principal)) {
+        denied->principal = principal;
+        return std::move(*denied);
+      }
     }
-    if (std::string why = check_dns1123_label(route.namespace_); !why.empty()) {
-      return bad_request("invalid namespace in the path: " + why);
-    }
-    if (route.kind == RouteKind::collection) {
-      return request.method == "POST" ? create(request, route.namespace_)
-                                      : list(request, route.namespace_);
-    }
-    if (std::string why = check_dns1123_subdomain(route.name); !why.empty()) {
-      return bad_request("invalid name in the path: " + why);
-    }
-    if (request.method == "PUT") {
-      return replace(request, route.namespace_, route.name);
-    }
-    if (request.method == "DELETE") {
-      return remove(request, route.namespace_, route.name);
-    }
-    return get(route.namespace_, route.name);
+    HttpResponse r = [&]() -> HttpResponse {
+      if (route.kind == RouteKind::list_all) {
+        return list(request, "");
+      }
+      if (std::string why = check_dns1123_label(route.namespace_); !why.empty()) {
+        return bad_request("invalid namespace in the path: " + why);
+      }
+      if (route.kind == RouteKind::collection) {
+        return request.method == "POST" ? create(request, route.namespace_)
+                                        : list(request, route.namespace_);
+      }
+      if (std::string why = check_dns1123_subdomain(route.name); !why.empty()) {
+        return bad_request("invalid name in the path: " + why);
+      }
+      if (request.method == "PUT") {
+        return replace(request, route.namespace_, route.name);
+      }
+      if (request.method == "DELETE") {
+        return remove(request, route.namespace_, route.name);
+      }
+      return get(route.namespace_, route.name);
+    }();
+    r.principal = std::move(principal);
+    return r;
   } catch (const std::exception& e) {
     return status_response(500, "InternalError", std::string("internal error: ") + e.what());
   }
@@ -508,6 +550,7 @@ HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::stri
   if (!created) {
     return store_error(created.error(), name, /*creating=*/true);
   }
+  notify(created->key);
   HttpResponse r = ok(201, to_json(*created));
   add_warnings(r, valid->warnings);
   return r;
@@ -536,6 +579,7 @@ HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::str
   if (!replaced) {
     return store_error(replaced.error(), name);
   }
+  notify(replaced->key);
   HttpResponse r = ok(200, to_json(*replaced));
   add_warnings(r, valid->warnings);
   return r;
@@ -568,6 +612,7 @@ HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::stri
   if (auto removed = m_store.remove({namespace_, name}, precondition); !removed) {
     return store_error(removed.error(), name);
   }
+  notify(found->key);
   StatusDetails d = object_details(name);
   d.uid = found->uid;
   return success_response(d);

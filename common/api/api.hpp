@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,16 @@ struct Options {
   std::size_t max_list_limit = 1000;     // page size when limit is absent, 0 or larger
   // Parses a labelSelector (store::parse_selector unless replaced, e.g. by tests).
   std::function<util::Result<store::Selector>(std::string_view)> parse_selector;
+  // Decides whether a routed request may go on (unset = everyone may): nullopt = yes, else the
+  // 401/403 Status to answer. `namespace_` "" = every namespace (the cross-namespace list);
+  // `write` for POST, PUT and DELETE. Not asked for /openapi.json or unknown routes. May set
+  // `principal` (who asked, for logs).
+  std::function<std::optional<HttpResponse>(const HttpRequest&, const std::string& namespace_,
+                                            bool write, std::string& principal)>
+      authorize;
+  // Called after a create or a replace that changed the object, and after a delete (so the
+  // service can reconcile it at once).
+  std::function<void(const store::Key&)> on_change;
 };
 
 class ImageUpdaterApi {
@@ -64,6 +75,7 @@ public:
   static std::string route_of(const HttpRequest& request);
 
 private:
+  void notify(const store::Key& key) const;
   HttpResponse list(const HttpRequest& request, const std::string& namespace_);
   HttpResponse create(const HttpRequest& request, const std::string& namespace_);
   HttpResponse get(const std::string& namespace_, const std::string& name);
@@ -76,6 +88,10 @@ private:
   util::Clock& m_clock; // for status writes by the service (not used by these routes yet)
   Options m_options;
 };
+
+// One YAML document as compact JSON text, typed as request bodies are (YAML 1.2 core schema,
+// bounded nodes and depth). invalid_input with "line L, column C: ..." otherwise.
+util::Result<std::string> yaml_document_to_json(std::string_view text);
 
 // Kubernetes naming rules. A DNS-1123 label: at most 63 characters of [a-z0-9-], starting and
 // ending alphanumeric (namespaces). A DNS-1123 subdomain: at most 253 characters, dot-separated

@@ -29,6 +29,8 @@ struct HttpResponse {
   std::string body;
   // Extra headers in order ("Allow", "Warning", ...); a name may repeat.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Who made the request (the token's name) when authentication is on; for logs, not sent.
+  std::string principal;
 };
 
 } // namespace common::api

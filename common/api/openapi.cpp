@@ -51,6 +51,10 @@ json with_errors(json responses, std::initializer_list<std::pair<const char*, co
   for (const auto& [code, description] : codes) {
     responses[code] = response(description, "Status");
   }
+  // With a token file (the default off loopback) every API operation may also answer these.
+  responses["401"] = response("no or unknown bearer token (when tokens are required)", "Status");
+  responses["403"] =
+      response("the token may not access this namespace, or may only read", "Status");
   responses["500"] = response("internal error", "Status");
   return responses;
 }
@@ -98,20 +102,29 @@ json schemas() {
                       {"status", {{"type", "string"}, {"enum", {"True", "False", "Unknown"}}}},
                       {"reason", {{"type", "string"}}},
                       {"message", {{"type", "string"}}},
+                      {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
                       {"lastTransitionTime", {{"type", "string"}, {"format", "date-time"}}}}}};
   json status = {{"type", "object"},
                  {"readOnly", true},
                  {"description", "filled by the service; client changes are ignored"},
                  {"properties",
-                  {{"resolvedImages",
+                  {{"images",
                     {{"type", "array"},
+                     {"description", "one entry per spec.images entry, in order"},
                      {"items",
                       {{"type", "object"},
                        {"properties",
                         {{"alias", {{"type", "string"}}},
-                         {"image", {{"type", "string"}}},
-                         {"tag", {{"type", "string"}}},
-                         {"digest", {{"type", "string"}}}}}}}}},
+                         {"image", {{"type", "string"}, {"description", "as written"}}},
+                         {"repository", {{"type", "string"}, {"description", "normalised"}}},
+                         {"strategy", {{"type", "string"}}},
+                         {"constraint", {{"type", "string"}}},
+                         {"tag", {{"type", "string"}, {"description", "the chosen tag"}}},
+                         {"digest", {{"type", "string"}}},
+                         {"reason", {{"type", "string"}, {"description", "why this tag"}}},
+                         {"error", {{"type", "string"}, {"description", "why none"}}},
+                         {"warnings", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}}},
+                   {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
                    {"lastCheckTime", {{"type", "string"}, {"format", "date-time"}}},
                    {"conditions", {{"type", "array"}, {"items", condition}}}}},
                  {"additionalProperties", true}};
@@ -228,6 +241,7 @@ std::string openapi_document(int indent) {
   paths[std::string(k_openapi_path)]["get"] = {
       {"operationId", "getOpenAPI"},
       {"summary", "This document"},
+      {"security", json::array()},
       {"responses", {{"200", {{"description", "the OpenAPI 3 document"}}}}}};
 
   json doc = {{"openapi", "3.0.3"},
@@ -237,7 +251,15 @@ std::string openapi_document(int indent) {
                 {"description", "ImageUpdaters (gitops.kubesphere.io/v1alpha1) as Kubernetes "
                                 "objects; errors are Kubernetes Status objects"}}},
               {"paths", std::move(paths)},
-              {"components", {{"schemas", schemas()}}}};
+              {"security", json::array({json::object(), {{"bearerToken", json::array()}}})},
+              {"components",
+               {{"schemas", schemas()},
+                {"securitySchemes",
+                 {{"bearerToken",
+                   {{"type", "http"},
+                    {"scheme", "bearer"},
+                    {"description", "a token from the service's --token-file; required when "
+                                    "the service was started with one"}}}}}}}};
   return doc.dump(indent);
 }
 

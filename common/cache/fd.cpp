@@ -6,35 +6,6 @@
 
 namespace common::cache {
 
-UniqueFd::~UniqueFd() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-    m_fd = other.release();
-  }
-  return *this;
-}
-
-util::Result<void> UniqueFd::close(const std::string& what) {
-  int fd = release();
-  // Linux releases the descriptor even when close fails, so never retry it (EINTR included).
-  if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) {
-    return util::fail(util::ErrorKind::internal, what + ": close: " + errno_text(errno));
-  }
-  return {};
-}
-
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
 util::Result<void> write_all(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

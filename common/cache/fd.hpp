@@ -7,36 +7,12 @@
 #include <string_view>
 
 #include "common/util/error.hpp"
+#include "common/util/fd.hpp"
 
 namespace common::cache {
 
-// Owns one file descriptor; closes it on destruction. Move-only.
-class UniqueFd {
-public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : m_fd(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return m_fd; }
-  explicit operator bool() const { return m_fd >= 0; }
-  int release() {
-    int fd = m_fd;
-    m_fd = -1;
-    return fd;
-  }
-  // Closes now and reports close(2)'s failure (which can carry a deferred write error).
-  util::Result<void> close(const std::string& what);
-
-private:
-  int m_fd = -1;
-};
-
-// strerror(err) as a string.
-std::string errno_text(int err);
+using util::errno_text;
+using util::UniqueFd;
 
 // Writes all of `data`; fails with internal naming `what` and the system's reason.
 util::Result<void> write_all(int fd, std::string_view data, const std::string& what);

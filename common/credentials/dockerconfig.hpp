@@ -16,6 +16,7 @@
 
 #include "common/credentials/credential.hpp"
 #include "common/util/error.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::credentials {
 
@@ -83,8 +84,6 @@ struct Match {
 util::Result<Match> find_credential(const DockerConfig& config, std::string_view registry,
                                     std::string_view repository, std::string_view origin);
 
-// RFC 4648 base64 decoding (standard alphabet; padding optional, no whitespace).
-// nullopt on any invalid input.
-std::optional<std::string> decode_base64(std::string_view text);
+using util::decode_base64; // common/util/strings.hpp
 
 } // namespace common::credentials

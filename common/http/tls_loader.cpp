@@ -3,9 +3,11 @@
 #include <string>
 #include <unistd.h>
 
+#include <Poco/Net/ServerSocket.h>
 #include <climits>
 
 #include "common/http/tls_module.hpp"
+#include "common/http/tls_server.hpp"
 
 namespace common::http::detail {
 namespace {
@@ -57,3 +59,17 @@ util::Result<const TlsModule*> load_tls_module() {
 }
 
 } // namespace common::http::detail
+
+namespace common::http {
+
+util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
+tls_server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
+                  const std::string& key_file) {
+  auto module = detail::load_tls_module();
+  if (!module) {
+    return std::unexpected(module.error());
+  }
+  return (*module)->server_socket(host, port, cert_file, key_file);
+}
+
+} // namespace common::http

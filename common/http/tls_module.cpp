@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -109,6 +110,40 @@ public:
   }
 
   void clear_errors() const override { clear_openssl_errors(); }
+
+  util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
+  server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
+                const std::string& key_file) const override {
+    // A serving process keeps TLS for its whole life: initialised once, never released.
+    static const SslLibrary library;
+    Poco::Net::Context::Ptr context;
+    try {
+      Poco::Net::Context::Params params;
+      params.privateKeyFile = key_file;
+      params.certificateFile = cert_file;
+      params.verificationMode = Poco::Net::Context::VERIFY_NONE; // no client certificates
+      params.loadDefaultCAs = false;
+      params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:@STRENGTH";
+      context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+      context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      context->enableSessionCache(false);
+    } catch (const Poco::Exception& e) {
+      clear_openssl_errors();
+      return util::fail(ErrorKind::invalid_input, "cannot load TLS certificate " + cert_file +
+                                                      " and key " + key_file + ": " +
+                                                      e.displayText());
+    }
+    try {
+      // Poco's secure server socket only prepares the TLS session on accept; the handshake
+      // happens on the connection's first read, in the worker thread, within its timeouts.
+      auto socket = std::make_unique<Poco::Net::SecureServerSocket>(
+          Poco::Net::SocketAddress(host, port), 64, context);
+      return std::unique_ptr<Poco::Net::ServerSocket>(std::move(socket));
+    } catch (const Poco::Exception& e) {
+      return util::fail(ErrorKind::transient, "cannot listen on " + host + ":" +
+                                                  std::to_string(port) + ": " + e.displayText());
+    }
+  }
 };
 
 } // namespace

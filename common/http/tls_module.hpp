@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ namespace Poco {
 class Exception;
 namespace Net {
 class HTTPClientSession;
+class ServerSocket;
 } // namespace Net
 } // namespace Poco
 
@@ -63,6 +65,10 @@ public:
   virtual bool is_tls_error(const Poco::Exception& e) const = 0;
   // Clears the calling thread's OpenSSL error queue (Poco describes failures from it).
   virtual void clear_errors() const = 0;
+  // A listening TLS socket on host:port (see tls_server.hpp).
+  virtual util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
+  server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
+                const std::string& key_file) const = 0;
 };
 
 // The entry point the module exports (C linkage, so dlsym finds it by this name).

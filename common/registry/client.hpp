@@ -142,6 +142,29 @@ public:
   // The digest strategy's value: "tag@sha256:..." (the index digest for multi-arch).
   util::Result<std::string> digest_for(std::string_view repository, std::string_view tag);
 
+  // ---- pushing (OCI distribution spec, "push"). These ask the token service for
+  // "repository:<name>:pull,push" (reads above keep asking for pull only) and fail like the
+  // reads, plus auth when the credentials do not allow pushing (403, or a token without push).
+
+  // Whether the repository has the blob: HEAD /v2/<name>/blobs/<digest> (200 yes, 404 no;
+  // redirects to blob storage followed without our Authorization).
+  util::Result<bool> blob_exists(std::string_view repository, std::string_view digest);
+
+  // Uploads a blob monolithically: POST /v2/<name>/blobs/uploads/ (202 and a Location,
+  // relative or absolute), then PUT <Location>[?|&]digest=<digest> with the bytes (201). The
+  // digest is checked against the bytes before anything is sent (invalid_input on a mismatch).
+  // An upload Location on another origin gets no Authorization (and must be https or loopback
+  // unless the endpoint is insecure); a Docker-Content-Digest answered must equal the digest.
+  util::Result<void> push_blob(std::string_view repository, std::string_view digest,
+                               std::string_view bytes);
+
+  // PUT /v2/<name>/manifests/<tag or digest> with Content-Type `media_type` (201); returns the
+  // manifest's digest (sha256 of the bytes; a Docker-Content-Digest answered must equal it, a
+  // digest reference too). The blobs it names must have been pushed first (the registry answers
+  // 400 MANIFEST_BLOB_UNKNOWN otherwise: invalid_input).
+  util::Result<std::string> push_manifest(std::string_view repository, std::string_view reference,
+                                          std::string_view media_type, std::string_view bytes);
+
   struct Impl;
 
 private:

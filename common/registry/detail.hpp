@@ -60,6 +60,10 @@ struct Fetch {
   std::string repository; // the token scope and the messages; "" = none
   http::Headers headers;  // besides Authorization and User-Agent
   Redirects redirects = Redirects::same_origin;
+  std::string body; // sent again after a 401 or a 307/308; dropped by a 303
+  // Ask the token service for "pull,push" on the repository instead of "pull": only the push
+  // operations (push.cpp) set it, reads keep the least privilege.
+  bool push = false;
 };
 
 } // namespace detail
@@ -88,6 +92,11 @@ struct Client::Impl {
   util::Result<Manifest> manifest(const std::string& repository, std::string_view reference);
   util::Result<std::string> head(const std::string& repository, std::string_view tag);
   util::Result<detail::ImageConfig> config(const std::string& repository, std::string_view digest);
+  util::Result<bool> blob_exists(const std::string& repository, std::string_view digest);
+  util::Result<void> push_blob(const std::string& repository, std::string_view digest,
+                               std::string_view bytes);
+  util::Result<std::string> push_manifest(const std::string& repository, std::string_view reference,
+                                          std::string_view media_type, std::string_view bytes);
 
   // The error for an unexpected status of `url`; `what` names the thing asked for.
   util::Error status_error(const http::Response& response, const Url& url, std::string_view method,
@@ -108,13 +117,15 @@ struct Client::Impl {
 private:
   // What to send before any challenge: Basic once the registry asked for it, a cached token, or
   // a new token when the registry's Bearer challenge is known (nullopt before the first 401).
-  util::Result<std::optional<std::string>> cached_authorization(const std::string& repository);
-  void forget_authorization(const std::string& repository);
+  // `push`: the token asked for is "pull,push" (Fetch::push).
+  util::Result<std::optional<std::string>> cached_authorization(const std::string& repository,
+                                                                bool push);
+  void forget_authorization(const std::string& repository, bool push);
   util::Result<std::string> authorize(const http::Response& unauthorized, const Url& url,
-                                      const std::string& repository);
-  util::Result<std::string> request_token(const Challenge& challenge,
-                                          const std::string& repository);
-  std::string scope_for(const std::string& repository, const Challenge& challenge) const;
+                                      const std::string& repository, bool push);
+  util::Result<std::string> request_token(const Challenge& challenge, const std::string& repository,
+                                          bool push);
+  std::string scope_for(const std::string& repository, const Challenge& challenge, bool push) const;
   std::chrono::nanoseconds backoff(int retry);
 
   std::mutex m_mutex; // guards the members below

@@ -26,15 +26,19 @@ bool protected_transport(const Url& url) noexcept {
 
 } // namespace
 
-std::string Client::Impl::scope_for(const std::string& repository,
-                                    const Challenge& challenge) const {
-  // Our own pull scope, not the challenge's: a registry may ask for push in its challenge, and
-  // least privilege is what a read-only client should hold.
-  return repository.empty() ? challenge.param("scope") : "repository:" + repository + ":pull";
+std::string Client::Impl::scope_for(const std::string& repository, const Challenge& challenge,
+                                    bool push) const {
+  // Our own scope, not the challenge's: a registry may ask for push in its challenge, and least
+  // privilege is what a reading client should hold. Pushing needs pull too (HEAD of blobs and
+  // manifests), hence "pull,push".
+  if (repository.empty()) {
+    return challenge.param("scope");
+  }
+  return "repository:" + repository + (push ? ":pull,push" : ":pull");
 }
 
 util::Result<std::optional<std::string>>
-Client::Impl::cached_authorization(const std::string& repository) {
+Client::Impl::cached_authorization(const std::string& repository, bool push) {
   std::optional<Challenge> bearer;
   {
     std::lock_guard lock(m_mutex);
@@ -46,36 +50,37 @@ Client::Impl::cached_authorization(const std::string& repository) {
   if (!bearer) {
     return std::nullopt;
   }
-  auto token =
-      tokens.find(bearer->param("realm"), bearer->param("service"), scope_for(repository, *bearer));
+  auto token = tokens.find(bearer->param("realm"), bearer->param("service"),
+                           scope_for(repository, *bearer, push));
   if (token) {
     return "Bearer " + *token;
   }
   // The registry is known to want a token: get one for this repository up front instead of
   // spending a request (and a rate-limit slot) on the 401 that would ask for it.
-  auto fresh = request_token(*bearer, repository);
+  auto fresh = request_token(*bearer, repository, push);
   if (!fresh) {
     return std::unexpected(fresh.error());
   }
   return *fresh;
 }
 
-void Client::Impl::forget_authorization(const std::string& repository) {
+void Client::Impl::forget_authorization(const std::string& repository, bool push) {
   std::optional<Challenge> bearer;
   {
     std::lock_guard lock(m_mutex);
     bearer = m_bearer;
   }
   if (bearer) {
-    tokens.erase(bearer->param("realm"), bearer->param("service"), scope_for(repository, *bearer));
+    tokens.erase(bearer->param("realm"), bearer->param("service"),
+                 scope_for(repository, *bearer, push));
   }
 }
 
 util::Result<std::string> Client::Impl::request_token(const Challenge& challenge,
-                                                      const std::string& repository) {
+                                                      const std::string& repository, bool push) {
   const std::string realm = challenge.param("realm");
   const std::string service = challenge.param("service");
-  const std::string scope = scope_for(repository, challenge);
+  const std::string scope = scope_for(repository, challenge, push);
   auto realm_url = http::parse_url(realm);
   if (!realm_url) {
     return util::fail(
@@ -123,8 +128,8 @@ util::Result<std::string> Client::Impl::request_token(const Challenge& challenge
   if (response->status == 401 || response->status == 403) {
     return util::fail(ErrorKind::auth, label() + ": token service " + detail::shown(url) +
                                            " refused a token for repository \"" + repository +
-                                           "\" (HTTP " + std::to_string(response->status) + "; " +
-                                           sent + ")");
+                                           "\"" + (push ? " to push" : "") + " (HTTP " +
+                                           std::to_string(response->status) + "; " + sent + ")");
   }
   if (response->status != 200) {
     return std::unexpected(
@@ -143,7 +148,8 @@ util::Result<std::string> Client::Impl::request_token(const Challenge& challenge
 }
 
 util::Result<std::string> Client::Impl::authorize(const http::Response& unauthorized,
-                                                  const Url& url, const std::string& repository) {
+                                                  const Url& url, const std::string& repository,
+                                                  bool push) {
   std::vector<Challenge> challenges;
   for (std::string_view value : detail::header_values(unauthorized.headers, "WWW-Authenticate")) {
     auto parsed = parse_challenges(value);
@@ -163,7 +169,7 @@ util::Result<std::string> Client::Impl::authorize(const http::Response& unauthor
     }
   }
   if (bearer != nullptr) {
-    return request_token(*bearer, repository);
+    return request_token(*bearer, repository, push);
   }
   if (basic != nullptr) {
     if (!credential) {
@@ -188,7 +194,8 @@ util::Result<std::string> Client::Impl::authorize(const http::Response& unauthor
 util::Result<http::Response> Client::Impl::fetch(const detail::Fetch& fetch) {
   Url url = fetch.url;
   std::string method = fetch.method;
-  auto known = cached_authorization(fetch.repository);
+  std::string body = fetch.body;
+  auto known = cached_authorization(fetch.repository, fetch.push);
   if (!known) {
     return std::unexpected(known.error());
   }
@@ -199,7 +206,7 @@ util::Result<http::Response> Client::Impl::fetch(const detail::Fetch& fetch) {
   const std::string sent = credential ? "credentials " + credential->redacted() + " were sent"
                                       : "no credentials were sent (none configured)";
   while (true) {
-    http::Request request{method, http::to_string(url), fetch.headers, ""};
+    http::Request request{method, http::to_string(url), fetch.headers, body};
     const bool own = own_origin(url);
     // The registry's Authorization goes to its own origin only: blob storage behind a
     // redirect gets its access from the (presigned) URL, never from our token or password.
@@ -219,10 +226,10 @@ util::Result<http::Response> Client::Impl::fetch(const detail::Fetch& fetch) {
                               http::to_string(url) + "; " + sent + ")");
       }
       if (from_cache) {
-        forget_authorization(fetch.repository);
+        forget_authorization(fetch.repository, fetch.push);
         from_cache = false;
       }
-      auto next = authorize(*response, url, fetch.repository);
+      auto next = authorize(*response, url, fetch.repository, fetch.push);
       if (!next) {
         return std::unexpected(next.error());
       }
@@ -268,6 +275,7 @@ util::Result<http::Response> Client::Impl::fetch(const detail::Fetch& fetch) {
     }
     if (status == 303 && method != "HEAD") {
       method = "GET";
+      body.clear();
     }
     url = std::move(*target);
   }

@@ -77,13 +77,23 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   return &m_sessions.emplace(session_key, std::move(session)).first->second;
 }
 
+util::Result<registry::Client*> RegistrySource::client(const Target& target) {
+  auto session = session_for(target);
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  return (*session)->client.get();
+}
+
 util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
                                                   const cache::Fetch& fetch) {
   if (m_cache != nullptr) {
     return m_cache->get_or_fetch(ns, key, cache::younger_than(m_clock, m_options.ttl), fetch);
   }
   // One slot per key: threads asking for the same key wait for one fetch (like the disk
-  // cache's lock), different keys are fetched in parallel. Failures are not kept.
+  // cache's lock), different keys are fetched in parallel. Failures are not kept. Answers expire
+  // after the ttl as the disk cache's do: a long-running service without a disk cache must still
+  // see new tags.
   std::shared_ptr<MemoSlot> slot;
   {
     const std::lock_guard lock(m_memo_mutex);
@@ -94,8 +104,10 @@ util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std
     slot = s;
   }
   const std::lock_guard lock(slot->mutex);
-  if (slot->entry) {
-    return *slot->entry;
+  if (slot->entry && m_clock.now() - slot->entry->stored_at < m_options.ttl) {
+    cache::Entry hit = *slot->entry;
+    hit.fetched = false;
+    return hit;
   }
   auto data = fetch();
   if (!data) {

@@ -40,6 +40,10 @@ public:
                                         const std::vector<image::Platform>& platforms) override;
   util::Result<std::string> digest(const Target& target, const std::string& tag) override;
 
+  // The registry client this source uses for `target` (its endpoint and credentials), for
+  // operations beyond reading tags (pushing artifacts). Lives as long as the source.
+  util::Result<registry::Client*> client(const Target& target);
+
 private:
   struct Session {
     std::unique_ptr<registry::Client> client;

@@ -358,9 +358,12 @@ private:
     if (f.git) {
       check_git(*f.git);
     }
-    if (f.update.strategy != "Setters" && !broken("spec.fluxcd.update.strategy")) {
-      error("spec.fluxcd.update.strategy",
-            "unknown update strategy " + quote(f.update.strategy) + " (valid: Setters)");
+    // SettersAndImages (ours): the markers, plus the governed workload images as the Argo CD
+    // side rewrites them.
+    if (f.update.strategy != "Setters" && f.update.strategy != "SettersAndImages" &&
+        !broken("spec.fluxcd.update.strategy")) {
+      error("spec.fluxcd.update.strategy", "unknown update strategy " + quote(f.update.strategy) +
+                                               " (valid: Setters, SettersAndImages)");
     }
     for (const ImageEntry& e : m_u.images) {
       if (!e.spec.constraint.empty()) {
@@ -415,7 +418,13 @@ private:
 
   void check_git(const GitSettings& git) {
     const std::string commit = "spec.fluxcd.git.commit";
-    if (git.commit.author.email.empty()) {
+    // The generator renders at apply time and commits nothing, so git may name only what to
+    // check out; once commit or push settings are written (what an ImageUpdateAutomation would
+    // do), Flux's rule holds: a commit needs its author.
+    const bool commits = !git.commit.author.name.empty() || !git.commit.message_template.empty() ||
+                         git.commit.signing_key || !git.push.branch.empty() ||
+                         !git.push.refspec.empty();
+    if (commits && git.commit.author.email.empty()) {
       missing(commit + ".author.email", "the commit author");
     }
     if (git.commit.message_template.find(".Updated") != std::string::npos) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,9 @@ std::string quote(std::string_view s, std::size_t max = 200);
 // Appends the UTF-8 encoding of code point `cp` (callers pass valid scalar values: escape
 // decoders check the range first).
 void append_utf8(std::string& out, std::uint32_t cp);
+
+// RFC 4648 base64 decoding (standard alphabet; padding optional, but when present it must
+// complete the last quantum; no white space). nullopt on any invalid input.
+std::optional<std::string> decode_base64(std::string_view text);
 
 } // namespace common::util

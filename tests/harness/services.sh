@@ -4,9 +4,12 @@
 # Starts (up) or stops (down) every service the integration tests talk to, on loopback only:
 #   five distribution 2.8 registries sharing one seeded storage (plain, htpasswd basic auth,
 #   bearer-token auth with and without anonymous pull, TLS), the bearer-token server, the
-#   paginating proxy (relative, absolute and foreign-host Link headers) and the fault-injection
-#   server. Every port is chosen free at run time (never a fixed one: parallel runs and the
-#   packaged docker-registry service on :5000 cannot collide with us).
+#   paginating proxy (relative, absolute and foreign-host Link headers), the fault-injection
+#   server, and three git servers of the seeded bare repository deploy.git: `git daemon`
+#   (git://), lighttpd running git-http-backend (anonymous, basic-auth and bearer-token paths,
+#   over http and https) and ssh_git_server.py (ssh, public keys). Every port is chosen free at
+#   run time (never a fixed one: parallel runs and the packaged docker-registry service on
+#   :5000 cannot collide with us).
 #
 # up DIR   writes DIR/env (KEY=VALUE lines: endpoints, credentials, CA paths, PIDS) and
 #          DIR/expected (seeded content and the answers tests check); see README.md here.
@@ -17,7 +20,8 @@
 # down DIR stops every process up started (by PID, checked against its command line) and
 #          removes DIR and the storage. Safe to call twice, or after a failed up.
 #
-# Needs: docker-registry, htpasswd (apache2-utils), openssl, curl, python3 (scripts/install-deps.sh).
+# Needs: docker-registry, htpasswd (apache2-utils), openssl, curl, python3, git, lighttpd with
+# mod_openssl, ssh-keygen, python3-paramiko for /usr/bin/python3 (scripts/install-deps.sh).
 set -euo pipefail
 umask 022
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,6 +33,8 @@ readonly REGISTRY_BIN=/usr/bin/docker-registry
 readonly BASIC_USER=alice BASIC_PASS=basic-s3cret
 readonly TOKEN_USER=carol TOKEN_PASS=token-s3cret
 readonly FAULTS_USER=faultuser FAULTS_PASS=faultpass
+readonly GIT_USER=gitbot GIT_PASSWORD=git-s3cret GIT_BEARER_TOKEN=git-bearer-t0ken
+readonly GIT_SSH_PASSPHRASE=ssh-key-s3cret
 readonly PAGE_SIZE=100
 
 log() { printf 'services.sh: %s\n' "$*" >&2; }
@@ -148,13 +154,19 @@ yaml_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 declare -A REG_SCHEME REG_AUTH REG_PORT REG_PID
 FREE_PORTS=()
 
+# take_port: a free port in TAKEN_PORT (one python run fetches several; see netutil.py for the
+# race this leaves, which the callers' readiness checks cover).
+take_port() {
+  ((${#FREE_PORTS[@]})) || mapfile -t FREE_PORTS < <(py "$here/netutil.py" free-ports 6)
+  TAKEN_PORT=${FREE_PORTS[0]:?no free port}
+  FREE_PORTS=("${FREE_PORTS[@]:1}")
+}
+
 launch_registry() {
   local name=$1 scheme=$2 auth=$3 cfg="$RUN/$1.yml" port
   REG_SCHEME[$name]=$scheme REG_AUTH[$name]=$auth
-  # one python run fetches several free ports (see netutil.py for the race this leaves)
-  ((${#FREE_PORTS[@]})) || mapfile -t FREE_PORTS < <(py "$here/netutil.py" free-ports 6)
-  port=${FREE_PORTS[0]:?no free port}
-  FREE_PORTS=("${FREE_PORTS[@]:1}")
+  take_port
+  port=$TAKEN_PORT
   {
     cat <<YAML
 # written by tests/harness/services.sh; storage shared by all the harness's registries
@@ -209,6 +221,162 @@ await_registry() {
   done
   log "$name did not come up"
   return 1
+}
+
+# ------------------------------------------------------------------------------ git servers
+# The bare repositories under RUN/git/repos (deploy.git, seeded by git-seed.sh; tests may add
+# their own there) are served by two processes:
+#   git daemon   git://127.0.0.1:P/<repo>        anonymous fetch and push
+#   lighttpd     http://127.0.0.1:H/git/<repo>     anonymous fetch (git-http-backend as CGI)
+#                http://127.0.0.1:H/auth/<repo>    basic auth GIT_USER/GIT_PASSWORD (fetch+push)
+#                http://127.0.0.1:H/bearer/<repo>  "Authorization: Bearer GIT_BEARER_TOKEN"
+#                                                  required, else 403 (fetch only)
+#                http://127.0.0.1:H/moved/<repo>   301 to /auth/<repo> (same origin)
+#                http://127.0.0.1:H/elsewhere/<r>  301 to http://localhost:H/auth/<r> (another
+#                                                  origin)
+#                https://localhost:S/...           the same three paths over TLS (the harness's
+#                                                  server cert: SAN DNS:localhost, IP:127.0.0.1)
+#   ssh_git_server.py  ssh://git@127.0.0.1:Q/<repo>  public-key auth (RUN/ssh/authorized_keys),
+#                                                  fetch only; paramiko, no system sshd
+# Both are relaunched on fresh ports when they die at start (a port taken between netutil.py
+# and their bind), like the registries.
+
+# await_listening PID PORT...: PID is alive and owns a LISTEN socket on every PORT (10 s).
+await_listening() {
+  local pid=$1 i port ok; shift
+  for ((i = 0; i < 500; i++)); do
+    alive "$pid" || return 1
+    ok=1
+    for port in "$@"; do listens "$pid" "$port" || { ok=0; break; }; done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+launch_git_daemon() {
+  take_port
+  GIT_DAEMON_PORT=$TAKEN_PORT
+  spawn git-daemon "$(git --exec-path)/git-daemon" --reuseaddr --listen=127.0.0.1 --port="$GIT_DAEMON_PORT" \
+    --base-path="$RUN/git/repos" --export-all --enable=receive-pack --informative-errors \
+    "$RUN/git/repos"
+  GIT_DAEMON_PID=$SPAWNED_PID
+}
+
+# write_lighttpd_conf: RUN/git/lighttpd.conf for GIT_HTTP_PORT and GIT_HTTPS_PORT
+write_lighttpd_conf() {
+  local g="$RUN/git" backend=/usr/lib/git-core/git-http-backend
+  cat > "$g/lighttpd.conf" <<CONF
+# written by tests/harness/services.sh
+server.modules = ( "mod_auth", "mod_authn_file", "mod_access", "mod_alias", "mod_setenv",
+                   "mod_redirect", "mod_cgi", "mod_openssl", "mod_accesslog" )
+server.bind = "127.0.0.1"
+server.port = $GIT_HTTP_PORT
+server.document-root = "$g/www"
+server.errorlog = "$LOGS/lighttpd-error.log"
+accesslog.filename = "$g/access.log"
+accesslog.format = "%h %t \"%r\" %>s host=%V user=%u authorization=\"%{Authorization}i\""
+server.max-request-size = 0
+\$HTTP["url"] =~ "^/git/" {
+  alias.url = ( "/git/" => "$backend/" )
+  cgi.assign = ( "" => "" )
+  setenv.set-environment = ( "GIT_PROJECT_ROOT" => "$g/repos", "GIT_HTTP_EXPORT_ALL" => "1" )
+}
+\$HTTP["url"] =~ "^/auth/" {
+  alias.url = ( "/auth/" => "$backend/" )
+  cgi.assign = ( "" => "" )
+  setenv.set-environment = ( "GIT_PROJECT_ROOT" => "$g/repos", "GIT_HTTP_EXPORT_ALL" => "1" )
+  auth.backend = "htpasswd"
+  auth.backend.htpasswd.userfile = "$g/htpasswd"
+  auth.require = ( "" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
+}
+\$HTTP["url"] =~ "^/bearer/" {
+  \$REQUEST_HEADER["Authorization"] == "Bearer $GIT_BEARER_TOKEN" {
+    alias.url = ( "/bearer/" => "$backend/" )
+    cgi.assign = ( "" => "" )
+    setenv.set-environment = ( "GIT_PROJECT_ROOT" => "$g/repos", "GIT_HTTP_EXPORT_ALL" => "1" )
+  } else {
+    url.access-deny = ( "" )
+  }
+}
+# redirects: /moved/ to /auth/ on the same origin, /elsewhere/ to /auth/ on another origin
+# (localhost instead of 127.0.0.1: same server, another origin for a client)
+url.redirect = ( "^/moved/(.*)\$" => "/auth/\$1",
+                 "^/elsewhere/(.*)\$" => "http://localhost:$GIT_HTTP_PORT/auth/\$1" )
+url.redirect-code = 301
+\$SERVER["socket"] == "127.0.0.1:$GIT_HTTPS_PORT" {
+  ssl.engine = "enable"
+  ssl.pemfile = "$RUN/tls/server.pem"
+  ssl.privkey = "$RUN/tls/server.key"
+}
+CONF
+}
+
+launch_lighttpd() {
+  take_port
+  GIT_HTTP_PORT=$TAKEN_PORT
+  take_port
+  GIT_HTTPS_PORT=$TAKEN_PORT
+  write_lighttpd_conf
+  lighttpd -tt -f "$RUN/git/lighttpd.conf" >>"$LOGS/lighttpd.log" 2>&1 || {
+    log "lighttpd rejects $RUN/git/lighttpd.conf"; return 1; }
+  spawn lighttpd lighttpd -D -f "$RUN/git/lighttpd.conf"
+  GIT_HTTP_PID=$SPAWNED_PID
+}
+
+# make_ssh_keys: RUN/ssh/: the server's host key and four client keys, three of them in
+# authorized_keys: ed25519 in OpenSSH format, RSA in PEM format, ed25519 with a passphrase;
+# "other" is not authorized.
+make_ssh_keys() {
+  local s="$RUN/ssh"
+  mkdir -p "$s"
+  ssh-keygen -q -t ed25519 -N '' -C harness-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C harness-client -f "$s/client_ed25519"
+  ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C harness-client-rsa -f "$s/client_rsa.pem"
+  ssh-keygen -q -t ed25519 -N "$GIT_SSH_PASSPHRASE" -C harness-client-enc -f "$s/client_encrypted"
+  ssh-keygen -q -t ed25519 -N '' -C harness-other -f "$s/other_ed25519"
+  cat "$s/client_ed25519.pub" "$s/client_rsa.pem.pub" "$s/client_encrypted.pub" > "$s/authorized_keys"
+}
+
+launch_ssh_server() {
+  rm -f "$RUN/ssh/port"
+  spawn ssh-git-server /usr/bin/python3 -B "$here/ssh_git_server.py" --root "$RUN/git/repos" \
+    --host-key "$RUN/ssh/host_ed25519" --authorized-keys "$RUN/ssh/authorized_keys" \
+    --port-file "$RUN/ssh/port" --log "$RUN/ssh/auth.jsonl"
+  GIT_SSH_PID=$SPAWNED_PID
+}
+
+# start_git_servers: seeds deploy.git, launches the servers without waiting (await_git_servers)
+start_git_servers() {
+  mkdir -p "$RUN/git/repos" "$RUN/git/www"
+  bash "$here/git-seed.sh" "$RUN/git/repos" > "$RUN/expected.git" 2>>"$LOGS/git-seed.log"
+  htpasswd -B -b -c "$RUN/git/htpasswd" "$GIT_USER" "$GIT_PASSWORD" 2>>"$LOGS/openssl.log"
+  make_ssh_keys 2>>"$LOGS/openssl.log"
+  launch_git_daemon
+  launch_lighttpd
+  launch_ssh_server
+}
+
+await_git_servers() {
+  local attempt
+  for attempt in 1 2 3; do
+    await_listening "$GIT_DAEMON_PID" "$GIT_DAEMON_PORT" && break
+    stop_pids "$RUN" "$GIT_DAEMON_PID"
+    [ "$attempt" = 3 ] && { log "git daemon did not come up"; return 1; }
+    log "git daemon: try $attempt on port $GIT_DAEMON_PORT failed; retrying"
+    launch_git_daemon
+  done
+  for attempt in 1 2 3; do
+    await_listening "$GIT_HTTP_PID" "$GIT_HTTP_PORT" "$GIT_HTTPS_PORT" && break
+    stop_pids "$RUN" "$GIT_HTTP_PID"
+    [ "$attempt" = 3 ] && { log "lighttpd did not come up"; return 1; }
+    log "lighttpd: try $attempt on ports $GIT_HTTP_PORT/$GIT_HTTPS_PORT failed; retrying"
+    launch_lighttpd
+  done
+  wait_port_file "$RUN/ssh/port" "$GIT_SSH_PID" ssh-git-server
+  GIT_SSH_PORT=$(cat "$RUN/ssh/port")
+  printf '[127.0.0.1]:%s %s\n' "$GIT_SSH_PORT" "$(cut -d' ' -f1,2 "$RUN/ssh/host_ed25519.pub")" \
+    > "$RUN/ssh/known_hosts"
 }
 
 # make_tls_certs: an EC P-256 CA and a server cert it signs (SAN IP:127.0.0.1, DNS:localhost),
@@ -273,7 +441,7 @@ up() {
   DIR=$1
   local tool p seed_rc
   START_MS=$(now_ms)
-  for tool in "$REGISTRY_BIN" htpasswd openssl curl python3 setsid; do
+  for tool in "$REGISTRY_BIN" htpasswd openssl curl python3 setsid git lighttpd ssh-keygen; do
     command -v "$tool" >/dev/null || { log "missing $tool: run scripts/install-deps.sh"; exit 1; }
   done
 
@@ -301,6 +469,9 @@ up() {
   trap on_up_exit EXIT
   trap 'exit 143' TERM INT HUP   # so that a killed up (ctest timeout, Ctrl-C) still cleans up
 
+  /usr/bin/python3 -c 'import paramiko' 2>/dev/null || {
+    log "missing python3-paramiko for /usr/bin/python3: run scripts/install-deps.sh"; exit 1; }
+
   # Keys and certificates in the background: the RSA token key alone takes about 0.3 s.
   py "$here/token_server.py" init "$RUN/token" 2>>"$LOGS/openssl.log" &
   KEY_PID=$!
@@ -326,6 +497,7 @@ up() {
   wait "$CERT_PID"
   CERT_PID=
   launch_registry registry-tls https ''
+  start_git_servers
   wait "$KEY_PID"
   KEY_PID=
   mark "keys and certs"
@@ -347,6 +519,8 @@ up() {
   local basic_port=${REG_PORT[registry-basic]} tls_port=${REG_PORT[registry-tls]}
   local token_reg_port=${REG_PORT[registry-token]} token_anon_port=${REG_PORT[registry-token-anon]}
   mark "all registries up"
+  await_git_servers
+  mark "git servers up"
 
   wait_port_file "$RUN/faults.port" "$faults_pid" faults
   local faults_port other_port
@@ -378,6 +552,22 @@ up() {
     code=$(probe "$url/v2/")
     [ "$code" = "$want" ] || { log "$url/v2/ answered '$code', expected $want"; exit 1; }
   done
+  local refs="deploy.git/info/refs?service=git-upload-pack"
+  for p in "http://127.0.0.1:$GIT_HTTP_PORT/git/$refs 200" "http://127.0.0.1:$GIT_HTTP_PORT/auth/$refs 401" \
+           "http://127.0.0.1:$GIT_HTTP_PORT/bearer/$refs 403" "https://localhost:$GIT_HTTPS_PORT/git/$refs 200"; do
+    url=${p% *} want=${p#* }
+    code=$(probe "$url")
+    [ "$code" = "$want" ] || { log "$url answered '$code', expected $want"; exit 1; }
+  done
+  code=$(probe -H "Authorization: Bearer $GIT_BEARER_TOKEN" "http://127.0.0.1:$GIT_HTTP_PORT/bearer/$refs")
+  [ "$code" = 200 ] || { log "bearer path answered '$code' to the token, expected 200"; exit 1; }
+  GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null git ls-remote "git://127.0.0.1:$GIT_DAEMON_PORT/deploy.git" \
+    2>>"$LOGS/git-daemon.log" | grep -q 'refs/heads/main$' || { log "git ls-remote of the git daemon failed"; exit 1; }
+  GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null \
+    GIT_SSH_COMMAND="ssh -F /dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$RUN/ssh/known_hosts -i $RUN/ssh/client_ed25519" \
+    git ls-remote "ssh://git@127.0.0.1:$GIT_SSH_PORT/deploy.git" 2>>"$LOGS/ssh-git-server.log" |
+    grep -q 'refs/heads/main$' || { log "git ls-remote over ssh failed"; exit 1; }
+  mark "git servers answer"
 
   {
     kv EXPECTED "$DIR/expected"
@@ -389,6 +579,7 @@ up() {
     kv FAULT_TAGS 1.0.0,1.1.0,2.0.0
     kv FAULT_OTHER_TAGS 4.0.0,4.1.0
     while IFS='=' read -r k v; do kv "$k" "$v"; done < "$RUN/expected.seed"
+    while IFS='=' read -r k v; do kv "$k" "$v"; done < "$RUN/expected.git"
   } > "$DIR/expected.tmp"
   mv "$DIR/expected.tmp" "$DIR/expected"
 
@@ -430,6 +621,29 @@ up() {
     kv FAULTS_OTHER_LOG "$RUN/faults-other.jsonl"
     kv FAULTS_USER "$FAULTS_USER"
     kv FAULTS_PASS "$FAULTS_PASS"
+    kv GIT_REPOS "$RUN/git/repos"
+    kv GIT_DAEMON_URL "git://127.0.0.1:$GIT_DAEMON_PORT"
+    kv GIT_HTTP_URL "http://127.0.0.1:$GIT_HTTP_PORT/git"
+    kv GIT_HTTP_AUTH_URL "http://127.0.0.1:$GIT_HTTP_PORT/auth"
+    kv GIT_HTTP_BEARER_URL "http://127.0.0.1:$GIT_HTTP_PORT/bearer"
+    kv GIT_HTTP_MOVED_URL "http://127.0.0.1:$GIT_HTTP_PORT/moved"
+    kv GIT_HTTP_ELSEWHERE_URL "http://127.0.0.1:$GIT_HTTP_PORT/elsewhere"
+    kv GIT_HTTPS_URL "https://localhost:$GIT_HTTPS_PORT/git"
+    kv GIT_HTTPS_AUTH_URL "https://localhost:$GIT_HTTPS_PORT/auth"
+    kv GIT_HTTPS_BEARER_URL "https://localhost:$GIT_HTTPS_PORT/bearer"
+    kv GIT_USER "$GIT_USER"
+    kv GIT_PASSWORD "$GIT_PASSWORD"
+    kv GIT_BEARER_TOKEN "$GIT_BEARER_TOKEN"
+    kv GIT_CA "$RUN/tls/ca.pem"
+    kv GIT_HTTP_LOG "$RUN/git/access.log"
+    kv GIT_SSH_URL "ssh://git@127.0.0.1:$GIT_SSH_PORT"
+    kv GIT_SSH_KNOWN_HOSTS "$RUN/ssh/known_hosts"
+    kv GIT_SSH_KEY "$RUN/ssh/client_ed25519"
+    kv GIT_SSH_KEY_RSA "$RUN/ssh/client_rsa.pem"
+    kv GIT_SSH_KEY_ENCRYPTED "$RUN/ssh/client_encrypted"
+    kv GIT_SSH_PASSPHRASE "$GIT_SSH_PASSPHRASE"
+    kv GIT_SSH_OTHER_KEY "$RUN/ssh/other_ed25519"
+    kv GIT_SSH_LOG "$RUN/ssh/auth.jsonl"
     kv PIDS "${pids[*]}"
   } > "$DIR/env.tmp"
   mv "$DIR/env.tmp" "$DIR/env"   # atomic: a reader never sees half a file

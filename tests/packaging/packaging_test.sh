@@ -264,7 +264,10 @@ check_dockerfile() {
   if [[ -n "$cmp" ]] && have readelf && have dpkg; then
     local tls lib path pkg
     tls=$(dirname "$cmp")/imageupdater-tls.so
-    for lib in $( { readelf -d "$cmp"; [[ -f $tls ]] && readelf -d "$tls"; } |
+    local flux
+    flux=$(dirname "$cmp")/imageupdater-flux-source
+    for lib in $( { readelf -d "$cmp"; [[ -f $tls ]] && readelf -d "$tls";
+                    [[ -f $flux ]] && readelf -d "$flux"; } |
                   sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort -u); do
       path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
       [[ -n $path ]] || { fail "$lib: not found on this machine"; continue; }

@@ -15,99 +15,27 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/server/http_call.hpp"
+#include "tests/server/service.hpp"
 #include "tests/support/process.hpp"
 
 namespace {
 
 using nlohmann::json;
 using server_test::call;
+using server_test::Service;
 using namespace std::chrono_literals;
 
 const std::string k_items = "/kapis/gitops.kubesphere.io/v1alpha1/namespaces/demo/imageupdaters";
 
 json updater(const std::string& name) {
-  return {
-      {"apiVersion", "gitops.kubesphere.io/v1alpha1"},
-      {"kind", "ImageUpdater"},
-      {"metadata", {{"name", name}}},
-      {"spec",
-       {{"kind", "argocd"}, {"images", {"nginx:^0.1"}}, {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  return {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+          {"kind", "ImageUpdater"},
+          {"metadata", {{"name", name}}},
+          {"spec",
+           {{"kind", "argocd"},
+            {"images", {"app=127.0.0.1:9/demo/app:^0.1"}},
+            {"argocd", {{"app", {{"name", "web"}}}}}}}};
 }
-
-// One `serve` child process; killed (SIGKILL) on destruction if still running.
-class Service {
-public:
-  Service(const std::string& data, const std::string& scratch) {
-    m_port_file = scratch + "/port";
-    m_log = scratch + "/serve.log";
-    std::filesystem::remove(m_port_file);
-    const std::vector<std::string> args = {test_support::binary("imageupdater-flux-source"),
-                                           "serve",
-                                           "--listen",
-                                           "127.0.0.1:0",
-                                           "--data",
-                                           data,
-                                           "--port-file",
-                                           m_port_file};
-    m_pid = fork();
-    if (m_pid == 0) {
-      const int fd = open(m_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (const auto& a : args) {
-        argv.push_back(const_cast<char*>(a.c_str()));
-      }
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 200 && m_port == 0; ++i) {
-      std::ifstream in(m_port_file);
-      unsigned port = 0;
-      if (in >> port) {
-        m_port = static_cast<std::uint16_t>(port);
-      } else {
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-  }
-  ~Service() {
-    if (m_pid > 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-  }
-  Service(const Service&) = delete;
-  Service& operator=(const Service&) = delete;
-
-  std::uint16_t port() const { return m_port; }
-
-  // Sends `signal` and returns the wait status (-1 when the child did not end within 10 s).
-  int stop(int signal = SIGTERM) {
-    kill(m_pid, signal);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        return status;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return -1;
-  }
-
-  std::string log() const {
-    std::ifstream in(m_log);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
-private:
-  pid_t m_pid = -1;
-  std::uint16_t m_port = 0;
-  std::string m_port_file;
-  std::string m_log;
-};
 
 class ServeTest : public ::testing::Test {
 protected:
@@ -119,7 +47,7 @@ TEST_F(ServeTest, EveryRouteAndErrorOverHttp) {
   Service service(data(), m_dir.path());
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
-  EXPECT_NE(service.log().find("listening on 127.0.0.1:" + std::to_string(port)),
+  EXPECT_NE(service.log().find("msg=listening address=127.0.0.1:" + std::to_string(port)),
             std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(data() + "/imageupdater.db"));
 
@@ -145,7 +73,7 @@ TEST_F(ServeTest, EveryRouteAndErrorOverHttp) {
   ASSERT_FALSE(token.empty());
 
   json update = object;
-  update["spec"]["images"] = {"nginx:^0.2"};
+  update["spec"]["images"] = {"app=127.0.0.1:9/demo/app:^0.2"};
   const auto put = call(port, "PUT", k_items + "/web", update.dump());
   ASSERT_EQ(put.status, 200) << put.body;
   const auto stale = call(port, "PUT", k_items + "/web", update.dump()); // old resourceVersion

@@ -172,3 +172,41 @@ TEST_F(ServerTest, StopLetsTheRequestInProgressFinish) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ServerFiles, PathsUnderThePrefixGoToTheFileCallback) {
+  util::SystemClock clock;
+  test_support::TempDir dir;
+  auto opened = store::SqliteStore::open(dir.path() + "/db.sqlite", clock);
+  ASSERT_TRUE(opened) << opened.error().message;
+  api::ImageUpdaterApi api(**opened, clock);
+  server::Options options;
+  options.listen = "127.0.0.1:0";
+  options.files_prefix = "/externalartifact/";
+  std::string asked;
+  options.files = [&asked](std::string_view rest) -> std::optional<api::HttpResponse> {
+    asked = std::string(rest);
+    if (rest != "demo/web/abc.tar.gz") {
+      return std::nullopt;
+    }
+    return api::HttpResponse{200, "application/gzip", std::string("\x1f\x8b bytes", 8), {}, {}};
+  };
+  auto started = server::Server::start(options, api);
+  ASSERT_TRUE(started) << started.error().message;
+  const auto port = (*started)->port();
+
+  const auto found = call(port, "GET", "/externalartifact/demo/web/abc.tar.gz");
+  EXPECT_EQ(found.status, 200);
+  EXPECT_EQ(found.content_type, "application/gzip");
+  EXPECT_EQ(found.body, std::string("\x1f\x8b bytes", 8));
+  EXPECT_EQ(call(port, "GET", "/externalartifact/demo/web/%61bc.tar.gz").status, 200)
+      << "the rest is percent-decoded";
+  const auto missing = call(port, "GET", "/externalartifact/demo/../../etc/passwd");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body)["reason"], "NotFound");
+  EXPECT_EQ(call(port, "POST", "/externalartifact/demo/web/abc.tar.gz", "{}").status, 404)
+      << "only GET and HEAD reach the files";
+}
+
+} // namespace

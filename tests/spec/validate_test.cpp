@@ -310,7 +310,7 @@ TEST(Validate, Flux) {
         "15:28: error: spec.fluxcd.git.commit.signingKey.type: unknown signingKey type \"pgp\" "
         "(valid: gpg, ssh)",
         "16:24: error: spec.fluxcd.update.strategy: unknown update strategy \"Regex\" (valid: "
-        "Setters)"}},
+        "Setters, SettersAndImages)"}},
       {"image constraints are ignored",
        "  kind: fluxcd\n  images: [\"nginx:^1\"]\n  fluxcd:\n    interval: 1m\n" + policy,
        {"7:12: warning: spec.images[0]: the constraint \"^1\" of image \"nginx:^1\" is ignored for "

@@ -1,0 +1,246 @@
+// GeneratorReconciler over a real SqliteStore and artifact Storage in a temporary directory,
+// with fakes for the registry (tags), the source and the OCI pusher.
+#include <filesystem>
+#include <memory>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/artifact/archive.hpp"
+#include "common/generator/reconciler.hpp"
+#include "common/store/sqlite_store.hpp"
+
+#include "tests/support/process.hpp"
+
+namespace common::generator {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class FakeTags final : public resolve::TagSource {
+public:
+  util::Result<resolve::TagList> list_tags(const resolve::Target&) override {
+    if (down) {
+      return util::fail(util::ErrorKind::transient, "connection refused");
+    }
+    return resolve::TagList{tags, ""};
+  }
+  util::Result<util::Timestamp> created(const resolve::Target&, const std::string&,
+                                        const std::vector<image::Platform>&) override {
+    return util::fail(util::ErrorKind::not_found, "unused");
+  }
+  util::Result<std::string> digest(const resolve::Target&, const std::string& tag) override {
+    return "sha256:" + std::string(64 - tag.size(), '0') + tag;
+  }
+  std::vector<std::string> tags = {"1.0.0", "1.2.0"};
+  bool down = false;
+};
+
+class FakeSources final : public Sources {
+public:
+  util::Result<Fetched> fetch(const spec::ImageUpdater&, const std::string& known) override {
+    ++calls;
+    if (error) {
+      return std::unexpected(*error);
+    }
+    if (!known.empty() && known == revision) {
+      ++unchanged;
+      return Fetched{"https://git.example/deploy.git", revision, {}, {}, true};
+    }
+    return Fetched{"https://git.example/deploy.git", revision, files, {}, false};
+  }
+  int unchanged = 0;
+  std::string revision = "main@sha1:" + std::string(40, 'a');
+  util::Tree files = {
+      {"deployment.yaml",
+       "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+       "    spec:\n      containers:\n        - name: web\n"
+       "          image: 127.0.0.1:5000/demo/web:0.1.0 # {\"$imagepolicy\": \"demo:web\"}\n",
+       false}};
+  std::optional<util::Error> error;
+  int calls = 0;
+};
+
+class FakePusher final : public OciPusher {
+public:
+  util::Result<oci::PushResult> push(const std::string& reference, std::string_view layer,
+                                     const oci::Annotations& annotations) override {
+    references.push_back(reference);
+    revision = annotations.revision;
+    const std::string digest = artifact::sha256_digest(layer);
+    const bool changed = digest != last;
+    last = digest;
+    return oci::PushResult{"sha256:" + std::string(64, 'f'), changed};
+  }
+  std::vector<std::string> references;
+  std::string revision;
+  std::string last;
+};
+
+const json k_flux_spec = {{"kind", "fluxcd"},
+                          {"images", {"web=127.0.0.1:5000/demo/web"}},
+                          {"fluxcd",
+                           {{"interval", "2m"},
+                            {"policy", {{"semver", {{"range", ">=1.0.0"}}}}},
+                            {"sourceRef", {{"url", "https://git.example/deploy.git"}}},
+                            {"update", {{"path", "apps"}}}}}};
+
+class GeneratorTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto opened = store::SqliteStore::open(m_dir.path() + "/db", m_clock);
+    ASSERT_TRUE(opened) << opened.error().message;
+    m_store = std::move(*opened);
+    m_storage = std::make_unique<artifact::Storage>(m_dir.path() + "/artifacts", m_clock);
+    GeneratorOptions options;
+    options.artifact_base_url = "http://svc.example";
+    options.external_artifacts_dir = m_dir.path() + "/ea";
+    m_reconciler = std::make_unique<GeneratorReconciler>(*m_store, m_tags, m_sources, *m_storage,
+                                                         &m_pusher, m_clock, nullptr, options);
+  }
+  void create(const std::string& name, const json& spec,
+              std::map<std::string, std::string> annotations = {}) {
+    store::Object o;
+    o.key = {"demo", name};
+    o.spec_json = spec.dump();
+    o.status_json = "{}";
+    o.annotations = std::move(annotations);
+    ASSERT_TRUE(m_store->create(o));
+  }
+  json status(const std::string& name) {
+    return json::parse(m_store->get({"demo", name})->status_json);
+  }
+  util::Tree published(const json& s) {
+    auto file = m_storage->open(s["artifact"]["path"].get<std::string>());
+    EXPECT_TRUE(file) << file.error().message;
+    auto bytes = file->read_all();
+    auto files = artifact::unpack(*bytes);
+    EXPECT_TRUE(files) << files.error().message;
+    return *files;
+  }
+
+  test_support::TempDir m_dir;
+  util::FakeClock m_clock;
+  std::unique_ptr<store::SqliteStore> m_store;
+  std::unique_ptr<artifact::Storage> m_storage;
+  FakeTags m_tags;
+  FakeSources m_sources;
+  FakePusher m_pusher;
+  std::unique_ptr<GeneratorReconciler> m_reconciler;
+};
+
+TEST_F(GeneratorTest, PublishesTheRenderedSourceAndDescribesIt) {
+  create("web", k_flux_spec);
+  auto next = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(*next, std::chrono::nanoseconds(2min));
+  const json s = status("web");
+  ASSERT_EQ(s["conditions"][0]["status"], "True") << s.dump(2);
+  EXPECT_EQ(s["conditions"][0]["reason"], "Succeeded");
+  EXPECT_EQ(s["images"][0]["tag"], "1.2.0");
+  EXPECT_EQ(s["source"]["revision"], m_sources.revision);
+  const json& a = s["artifact"];
+  const std::string digest = a["digest"];
+  EXPECT_EQ(a["revision"], "latest@" + digest);
+  EXPECT_EQ(a["path"], "externalartifact/demo/web/" + digest.substr(7) + ".tar.gz");
+  EXPECT_EQ(a["url"], "http://svc.example/" + a["path"].get<std::string>());
+  EXPECT_EQ(a["metadata"]["org.opencontainers.image.revision"], m_sources.revision);
+  EXPECT_EQ(s["externalArtifact"]["kind"], "ExternalArtifact");
+  EXPECT_TRUE(std::filesystem::exists(m_dir.path() + "/ea/demo/web.yaml"));
+  const util::Tree files = published(s);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_NE(files[0].content.find("image: 127.0.0.1:5000/demo/web:1.2.0 # {"), std::string::npos)
+      << files[0].content;
+  EXPECT_TRUE(m_pusher.references.empty()) << "no OCI target given";
+}
+
+TEST_F(GeneratorTest, UnchangedInputsPublishNothingNewAndANewTagDoes) {
+  create("web", k_flux_spec, {{std::string(k_oci_annotation), "127.0.0.1:5000/flux/web"}});
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  const json first = status("web");
+  ASSERT_EQ(m_pusher.references, std::vector<std::string>{"127.0.0.1:5000/flux/web:latest"});
+  EXPECT_EQ(first["oci"]["repository"], "127.0.0.1:5000/flux/web");
+  EXPECT_EQ(m_pusher.revision, m_sources.revision);
+
+  m_clock.advance(5min);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  const json warm = status("web");
+  EXPECT_EQ(warm["artifact"], first["artifact"]) << "same revision, same lastUpdateTime";
+  EXPECT_EQ(m_pusher.references.size(), 1u) << "warm: no push";
+  EXPECT_EQ(m_sources.unchanged, 1) << "warm: the files were not read";
+  EXPECT_NE(warm["lastCheckTime"], first["lastCheckTime"]);
+
+  m_tags.tags.push_back("1.3.0");
+  m_clock.advance(5min);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  const json bumped = status("web");
+  EXPECT_NE(bumped["artifact"]["revision"], first["artifact"]["revision"]);
+  EXPECT_NE(published(bumped)[0].content.find("demo/web:1.3.0"), std::string::npos)
+      << "same source, new tag: the files are read after all";
+  EXPECT_EQ(m_pusher.references.size(), 2u);
+}
+
+TEST_F(GeneratorTest, FailuresAreReportedAndTheLastArtifactStays) {
+  create("web", k_flux_spec);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  const json good = status("web");
+
+  m_tags.down = true;
+  auto resolve_failed = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_FALSE(resolve_failed);
+  EXPECT_EQ(resolve_failed.error().kind, util::ErrorKind::transient) << "backed off";
+  json s = status("web");
+  EXPECT_EQ(s["conditions"][0]["reason"], "ResolveFailed");
+  EXPECT_EQ(s["artifact"], good["artifact"]);
+  m_tags.down = false;
+
+  m_sources.error = util::Error{util::ErrorKind::auth, "https://git.example/deploy.git: 401"};
+  ASSERT_FALSE(m_reconciler->reconcile({"demo", "web"}));
+  s = status("web");
+  EXPECT_EQ(s["conditions"][0]["reason"], "SourceFailed");
+  EXPECT_NE(s["conditions"][0]["message"].get<std::string>().find("401"), std::string::npos);
+
+  m_sources.error = util::Error{util::ErrorKind::invalid_input, "bad url"};
+  auto stalled = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(stalled) << "a failure that needs a change waits for the interval";
+  s = status("web");
+  ASSERT_EQ(s["conditions"].size(), 2u);
+  EXPECT_EQ(s["conditions"][1]["type"], "Stalled");
+  m_sources.error.reset();
+
+  m_sources.revision = "main@sha1:" + std::string(40, 'b'); // a new commit with a typo
+  m_sources.files[0].content +=
+      "        - name: typo\n          image: x:1 # {\"$imagepolicy\": \"demo:wbe\"}\n";
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  s = status("web");
+  EXPECT_EQ(s["conditions"][0]["reason"], "UnknownSetter");
+  EXPECT_NE(s["conditions"][0]["message"].get<std::string>().find(
+                "deployment.yaml:11: marker \"demo:wbe\""),
+            std::string::npos)
+      << s["conditions"][0]["message"];
+  EXPECT_EQ(s["artifact"], good["artifact"]);
+}
+
+TEST_F(GeneratorTest, ArgoCdUpdatersGetImageStatusOnlyAndDeletionRemovesArtifacts) {
+  create("app", {{"kind", "argocd"},
+                 {"images", {"web=127.0.0.1:5000/demo/web:^1.0"}},
+                 {"argocd", {{"app", {{"name", "web"}}}}}});
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "app"}));
+  EXPECT_EQ(status("app")["images"][0]["tag"], "1.2.0");
+  EXPECT_FALSE(status("app").contains("artifact"));
+  EXPECT_EQ(m_sources.calls, 0);
+
+  create("web", k_flux_spec);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  const std::string path = status("web")["artifact"]["path"];
+  ASSERT_TRUE(m_store->remove({"demo", "web"}, ""));
+  auto gone = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->count(), 0);
+  EXPECT_FALSE(m_storage->open(path));
+  EXPECT_FALSE(std::filesystem::exists(m_dir.path() + "/ea/demo/web.yaml"));
+}
+
+} // namespace
+} // namespace common::generator

@@ -1,0 +1,122 @@
+// imageupdater-flux-source serve against the harness's real registry: an ImageUpdater created
+// through the REST API gets its images resolved into its status by the control loop, and a
+// change of the spec is checked again at once.
+#include <chrono>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/services_env.hpp"
+#include "tests/server/http_call.hpp"
+#include "tests/server/service.hpp"
+#include "tests/support/process.hpp"
+
+namespace it {
+namespace {
+
+using nlohmann::json;
+using server_test::call;
+using namespace std::chrono_literals;
+
+const std::string k_items = "/kapis/gitops.kubesphere.io/v1alpha1/namespaces/demo/imageupdaters";
+
+class ServiceStatus : public ServicesTest {
+protected:
+  // Polls the object until `done(status)` or 30 s.
+  template <class F>
+  json wait_for(std::uint16_t port, const std::string& name, F done) {
+    json object;
+    for (int i = 0; i < 600; ++i) {
+      object = json::parse(call(port, "GET", k_items + "/" + name).body);
+      if (done(object["status"])) {
+        break;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return object;
+  }
+  test_support::TempDir m_dir;
+};
+
+TEST_F(ServiceStatus, CreatedUpdaterGetsItsImagesAndFollowsItsSpec) {
+  const std::string registry = env("REGISTRY_PLAIN_HOST");
+  server_test::Service service(m_dir.path() + "/data", m_dir.path(),
+                               {"--workers", "2", "--cache-dir", m_dir.path() + "/cache"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const json updater = {
+      {"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+      {"kind", "ImageUpdater"},
+      {"metadata", {{"name", "demo-plain"}}},
+      {"spec",
+       {{"kind", "argocd"},
+        {"images", {"web=" + registry + "/demo/web:~1.2", "worker=" + registry + "/demo/worker"}},
+        {"argocd",
+         {{"app", {{"name", "demo-plain"}}}, {"update-strategy", {{"worker", "newest-build"}}}}}}}};
+  ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
+
+  json object = wait_for(port, "demo-plain", [](const json& s) { return s.contains("images"); });
+  const json& status = object["status"];
+  ASSERT_EQ(status["images"].size(), 2u) << object.dump(2) << service.log();
+  EXPECT_EQ(status["images"][0]["tag"], expected("DEMO_WEB_NEWEST_1_2")) << status.dump(2);
+  EXPECT_EQ(status["images"][0]["digest"], expected("DEMO_WEB_1_2_7_DIGEST"));
+  EXPECT_EQ(status["images"][1]["tag"], expected("DEMO_WORKER_NEWEST_BUILD"));
+  EXPECT_EQ(status["images"][1]["strategy"], "newest-build");
+  EXPECT_EQ(status["conditions"][0]["status"], "True") << status.dump(2);
+  EXPECT_EQ(status["observedGeneration"], 1);
+
+  // A new constraint is checked at once (not at the next interval, 5 minutes away).
+  object["spec"]["images"][0] = "web=" + registry + "/demo/web:^1.0";
+  const auto put = call(port, "PUT", k_items + "/demo-plain", object.dump());
+  ASSERT_EQ(put.status, 200) << put.body;
+  object = wait_for(port, "demo-plain",
+                    [](const json& s) { return s.value("observedGeneration", 0) == 2; });
+  EXPECT_EQ(object["status"]["observedGeneration"], 2) << object.dump(2);
+  EXPECT_EQ(object["status"]["images"][0]["tag"], "1.3.0");
+
+  const auto metrics = call(port, "GET", "/metrics").body;
+  EXPECT_TRUE(test_support::contains(metrics, "imageupdater_reconcile_total{result=\"success\"}"))
+      << metrics;
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
+}
+
+TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
+  const std::string repo = "nocache-" + std::to_string(::getpid()) + "/web";
+  const auto seed = [&](const std::string& tag) {
+    const auto r = test_support::run_process(
+        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
+         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
+        "", 60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  seed("1.0.0");
+  server_test::Service service(
+      m_dir.path() + "/data", m_dir.path(),
+      {"--workers", "1", "--no-cache", "--cache-ttl", "0s", "--interval", "200ms"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const json updater = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+                        {"kind", "ImageUpdater"},
+                        {"metadata", {{"name", "nocache"}}},
+                        {"spec",
+                         {{"kind", "argocd"},
+                          {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
+                          {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
+  json object = wait_for(port, "nocache", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.0.0";
+  });
+  ASSERT_EQ(object["status"]["images"][0]["tag"], "1.0.0") << object.dump(2);
+  seed("1.1.0");
+  object = wait_for(port, "nocache", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.1.0";
+  });
+  EXPECT_EQ(object["status"]["images"][0]["tag"], "1.1.0") << object.dump(2);
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
+}
+
+} // namespace
+} // namespace it
