@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # REST API load run with wrk on loopback: `imageupdater-flux-source serve` on a fresh data
 # directory (SQLite, WAL, synchronous=FULL) seeded with 1,000 objects, then wrk with 2 threads
-# for D seconds (default 15) at each number of connections (default 64, then 16 = serve's thread
-# count) on, in this order:
+# for D seconds (default 15) at each number of connections (default 64, then 16) on, in this
+# order:
 #   get     GET of one object
 #   list    GET of the list of the 1,000 objects (limit=1000; checked once with curl + jq)
 #   mixed   creates and updates (bench/api/mixed.lua: POSTs of new names, PUTs of the wrk
 #           thread's own objects with their current resourceVersion, so no 409 can happen)
 # Half-way through each run it also counts serve's connections whose request is still unread
-# (waiting for one of the 16 threads: a thread serves one keep-alive connection at a time, up to
+# (waiting for a thread: Poco gives a thread to one keep-alive connection at a time, for up to
 # 100 requests) and times a GET of one object on a new connection (how long a new client waits).
 # Prints a Markdown table for docs/benchmarks.md, wrk's own reports on stderr. Fails when a run
 # had a socket error or a response that is not 2xx, or when serve does not exit 0 on SIGTERM.
 #   bench/api.sh [BUILD_DIR]      (default build; needs wrk, curl, jq: scripts/install-deps.sh)
 #   env: IU_BENCH_DURATION=15 (seconds)  IU_BENCH_CONNECTIONS="64 16"  IU_BENCH_THREADS=2
 #        IU_BENCH_PUT_SHARE=0.5 (share of PUTs in mixed)
+#        IU_BENCH_SERVE_ARGS="" (more serve flags, e.g. "--max-threads 16")
 #        IU_BENCH_TIMEOUT=60s (wrk counts a response slower than this as a timeout error; its
 #        default, 2 s, is shorter than the wait of a connection queued behind the busy threads)
 # The data directory is under TMPDIR (default /tmp: a disk, so the fsyncs are real).
@@ -28,6 +29,7 @@ connection_counts=${IU_BENCH_CONNECTIONS:-64 16}
 threads=${IU_BENCH_THREADS:-2}
 put_share=${IU_BENCH_PUT_SHARE:-0.5}
 timeout=${IU_BENCH_TIMEOUT:-60s}
+read -r -a serve_args <<<"${IU_BENCH_SERVE_ARGS:-}"
 for tool in wrk curl jq python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 2; }
 done
@@ -42,7 +44,8 @@ cleanup() {
 trap cleanup EXIT
 
 echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$bin" serve --listen 127.0.0.1:0 --data "$work/data" --port-file "$work/port" 2>"$work/serve.log" &
+"$bin" serve --listen 127.0.0.1:0 --data "$work/data" --port-file "$work/port" "${serve_args[@]}" \
+  2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.05; done
 [[ -s "$work/port" ]] || { echo "bench: serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
