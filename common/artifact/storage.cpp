@@ -262,7 +262,8 @@ util::Result<Dirs> open_object(const std::string& root, std::string_view kind,
   UniqueFd* parent = &d.root;
   for (auto [component, into] :
        {std::pair{kind, &d.kind}, std::pair{namespace_, &d.ns}, std::pair{name, &d.object}}) {
-    path += "/" + std::string(component);
+    path += '/';
+    path += component;
     auto sub = open_subdir(parent->get(), std::string(component), path, create);
     if (!sub) {
       return std::unexpected(sub.error());

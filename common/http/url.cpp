@@ -254,7 +254,7 @@ util::Result<Url> resolve(const Url& base, std::string_view reference) {
     }
     out.path = remove_dot_segments(merged);
     if (!out.path.starts_with('/')) {
-      out.path.insert(0, "/");
+      out.path.insert(out.path.begin(), '/');
     }
     out.query = std::string(ref_query);
   }

@@ -46,7 +46,10 @@ std::unique_ptr<re2::RE2> compile_regexp(std::string_view text, std::string& err
 }
 
 std::string quoted(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
+  std::string out(1, '"');
+  out.append(text);
+  out += '"';
+  return out;
 }
 
 } // namespace

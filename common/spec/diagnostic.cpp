@@ -8,9 +8,11 @@ std::string format(const Diagnostic& d) {
   // GNU style: "FILE:LINE:COL: ", dropping the parts that are unknown.
   std::string out = d.file.empty() ? std::string("<input>") : d.file;
   if (d.line > 0) {
-    out += ":" + std::to_string(d.line);
+    out += ':';
+    out += std::to_string(d.line);
     if (d.column > 0) {
-      out += ":" + std::to_string(d.column);
+      out += ':';
+      out += std::to_string(d.column);
     }
   }
   out += d.severity == Severity::error ? ": error: " : ": warning: ";

@@ -102,7 +102,9 @@ Diagnostic make_diagnostic(Severity severity, std::string_view file, std::size_t
 }
 
 std::string quoting(std::string_view value, std::string_view what, const std::string& message) {
-  std::string quoted = "\"" + std::string(value) + "\"";
+  std::string quoted(1, '"');
+  quoted.append(value);
+  quoted += '"';
   if (message.find(quoted) != std::string::npos) {
     return message;
   }

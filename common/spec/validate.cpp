@@ -78,7 +78,10 @@ std::string_view strategy_name(policy::Strategy s) {
 }
 
 std::string quote(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
+  std::string out(1, '"');
+  out.append(s);
+  out += '"';
+  return out;
 }
 
 struct ArgoNames {

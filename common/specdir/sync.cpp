@@ -83,7 +83,12 @@ util::Result<SyncResult> SpecDirectory::sync() {
   std::map<store::Key, Wanted> wanted;
   std::set<std::string> broken; // files with a problem: their objects are not deleted
   const auto problem = [&](const std::string& file, std::size_t line, const std::string& why) {
-    result.errors.push_back(file + (line > 0 ? ":" + std::to_string(line) : "") + ": " + why);
+    std::string at = file;
+    if (line > 0) {
+      at += ':';
+      at += std::to_string(line);
+    }
+    result.errors.push_back(at + ": " + why);
     broken.insert(file);
   };
 
