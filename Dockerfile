@@ -83,6 +83,7 @@ RUN apt-get update -q \
       libpocofoundation80 libpoconet80 libpoconetssl80 libpococrypto80 libpocoutil80 \
       libpocoxml80 libpocojson80 \
       libssl3 libre2-9 libyaml-cpp0.7 libsqlite3-0 libgit2-1.5 libarchive13 \
+      libjsonnet0 \
  && rm -rf /var/lib/apt/lists/*
 
 # Argo CD runs CMP sidecars as user 999 with HOME /home/argocd.

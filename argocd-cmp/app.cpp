@@ -119,14 +119,17 @@ void add_plugin(CLI::App& app, GenerateArgs& generate, GenerateArgs& discover) {
       "generate",
       "Argo CD plugin: render the application directory (plain, Kustomize or Helm), resolve its "
       "ImageUpdater images and inject them; only manifests on stdout, logs on stderr.\n"
-      "Exit 0: done (also without ImageUpdater); 1: rendering or resolving failed; 2: bad "
-      "settings or specs.");
+      "Exit 0: done (also without ImageUpdater); 1: rendering, resolving or injecting failed "
+      "(also: zero manifests without allow-empty, an unmatched image under strict); 2: bad "
+      "settings, specs or repository content (refused before rendering).");
   gen->add_option("--path", generate.path, "the application directory")->capture_default_str();
   gen->footer(settings_help());
   auto* dis = app.add_subcommand(
       "discover", "Argo CD plugin discovery: print the files with an ImageUpdater for this "
                   "application (ARGOCD_APP_NAME); print nothing when there is none.");
   dis->add_option("--path", discover.path, "the application directory")->capture_default_str();
+  // Internal: the Jsonnet evaluator generate runs as a child process (hidden from --help).
+  app.add_subcommand("jsonnet-eval", "evaluate a Jsonnet job read on stdin")->group("");
 }
 
 } // namespace
@@ -173,6 +176,9 @@ int run(int argc, char** argv) {
     }
     if (app.got_subcommand("discover")) {
       return run_discover(discover_args, io);
+    }
+    if (app.got_subcommand("jsonnet-eval")) {
+      return run_jsonnet_eval(io);
     }
     return k_exit_usage;
   } catch (const std::exception& e) {

@@ -1,19 +1,27 @@
 #include "argocd-cmp/generate_cmd.hpp"
 
+#include <climits>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <variant>
 
 #include "argocd-cmp/registry_run.hpp"
+#include "common/log/logger.hpp"
 #include "common/manifest/documents.hpp"
 #include "common/manifest/rewrite.hpp"
 #include "common/plugin/selection.hpp"
 #include "common/plugin/specs.hpp"
 #include "common/process/runner.hpp"
+#include "common/render/confine.hpp"
+#include "common/render/jsonnet.hpp"
 #include "common/render/render.hpp"
 #include "common/render/settings.hpp"
 #include "common/spec/diagnostic.hpp"
+#include "common/util/clock.hpp"
+#include "common/yamlscan/scan.hpp"
 
 extern char** environ; // NOLINT: POSIX; read once, handed to the tools as their environment
 
@@ -24,7 +32,11 @@ namespace {
 namespace render = common::render;
 namespace plugin = common::plugin;
 namespace manifest = common::manifest;
+using common::log::Level;
+using common::log::Logger;
 
+// Exit codes, as --help states them: 1 rendering, resolving or injecting failed; 2 bad settings,
+// specs or repository content (refused before anything is rendered).
 constexpr int k_exit_render_failed = 1;
 
 std::optional<std::string> getenv_string(const std::string& name) {
@@ -40,13 +52,33 @@ std::vector<std::string> process_environment() {
   return out;
 }
 
-int fail(const Io& io, int code, const std::string& message) {
-  std::fprintf(io.err, "level=error msg=\"imageupdater-cmp generate: %s\"\n", message.c_str());
-  return code;
+// This executable, for the Jsonnet evaluator it runs as a child ("" when unknown).
+std::string self_program() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : self.string();
 }
 
 bool is_updater(const manifest::ObjectId& id) {
   return id.kind == "ImageUpdater" && id.api_version.starts_with("gitops.kubesphere.io/");
+}
+
+// Documents that hold something (a mapping or sequence); empty documents and lone comments do
+// not count.
+std::size_t count_objects(std::string_view stream) {
+  common::yamlscan::Scanner scanner(stream);
+  std::size_t n = 0;
+  while (true) {
+    auto doc = scanner.next();
+    if (!doc || !*doc) {
+      return n;
+    }
+    const auto& d = **doc;
+    if (d.root != common::yamlscan::k_no_node &&
+        d.nodes[d.root].kind != common::yamlscan::NodeKind::scalar) {
+      ++n;
+    }
+  }
 }
 
 // The specs that apply to this application, or an exit code.
@@ -54,163 +86,297 @@ struct Specs {
   std::vector<common::spec::ImageUpdater> updaters;
   std::vector<std::string> files;
 };
-std::variant<Specs, int> load_specs(const std::string& dir, const render::Settings& settings,
-                                    const Io& io) {
-  auto found = plugin::find_specs(dir, settings.specs.value);
+std::variant<Specs, int> load_specs(const std::string& dir, const std::string& root,
+                                    const render::Settings& settings, Logger& log) {
+  const auto& app = settings.app;
+  auto found = plugin::find_specs(dir, settings.specs.value, root, app.namespace_);
   if (!found) {
-    return fail(io,
-                common::util::ErrorKind::invalid_input == found.error().kind ? k_exit_usage
-                                                                             : k_exit_render_failed,
-                "specs: " + found.error().message);
+    log.error("specs: " + found.error().message);
+    return found.error().kind == common::util::ErrorKind::invalid_input ||
+                   found.error().kind == common::util::ErrorKind::not_found
+               ? k_exit_usage
+               : k_exit_render_failed;
   }
   for (const auto& d : found->diagnostics) {
-    std::fprintf(io.err, "%s\n", common::spec::format(d).c_str());
+    log.log(d.severity == common::spec::Severity::error ? Level::error : Level::warn,
+            common::spec::format(d));
   }
   if (common::spec::has_errors(found->diagnostics)) {
-    return fail(io, k_exit_usage, "the ImageUpdater specs have errors (listed above)");
+    log.error("the ImageUpdater specs have errors (listed above)");
+    return k_exit_usage;
   }
-  auto selected = plugin::select_for_app(std::move(found->updaters),
-                                         getenv_string("ARGOCD_APP_NAME").value_or(""));
+  auto selected = plugin::select_for_app(std::move(found->updaters), app.name, app.namespace_);
   for (const auto& s : selected.skipped) {
-    std::fprintf(io.err, "level=info msg=\"skipped ImageUpdater %s\"\n", s.c_str());
+    log.info("skipped ImageUpdater " + s);
+  }
+  if (auto ok = plugin::check_credentials(selected.updaters, app.namespace_); !ok) {
+    log.error(ok.error().message);
+    return k_exit_usage;
   }
   return Specs{std::move(selected.updaters), std::move(found->files)};
+}
+
+// Values files and Jsonnet libraries are named by the application: they must lie inside its
+// repository (checked again where they are used).
+common::util::Result<void> check_named_paths(const render::Settings& s, const std::string& dir,
+                                             const std::string& root) {
+  for (const auto& file : s.helm_values_files.value) {
+    if (auto ok = render::resolve_inside(root, dir, file, "helm-values-files");
+        !ok && ok.error().kind != common::util::ErrorKind::not_found) {
+      return std::unexpected(ok.error());
+    }
+  }
+  for (const auto& lib : s.jsonnet_libs.value) {
+    if (auto ok = render::resolve_inside(root, root, lib, "jsonnet-libs");
+        !ok && ok.error().kind != common::util::ErrorKind::not_found) {
+      return std::unexpected(ok.error());
+    }
+  }
+  return {};
+}
+
+// Resolves and injects; the new stream, or an exit code.
+std::variant<std::string, int> inject(const std::vector<common::spec::ImageUpdater>& updaters,
+                                      const render::Settings& settings, std::string stream,
+                                      Logger& log) {
+  RegistryRun run;
+  run.registries_conf = settings.registries_conf.value;
+  run.secrets_dir = settings.secrets_dir.value;
+  run.cache_dir = settings.cache_dir.value;
+  run.cache_ttl = settings.cache_ttl.value;
+  run.timeout = settings.timeout.value;
+  run.parallel = settings.parallel.value;
+  auto results = resolve_images(updaters, run, log);
+  if (!results) {
+    log.error(results.error().message);
+    return k_exit_usage; // the operator's registries.conf
+  }
+  for (const auto& r : *results) {
+    if (!r.error) {
+      log.info(r.reason, {{"updater", r.updater},
+                          {"alias", r.alias},
+                          {"image", r.image},
+                          {"tag", r.tag},
+                          {"digest", r.digest}});
+    }
+  }
+  auto overrides = plugin::overrides_from(*results, {.pin_digests = settings.pin_digests.value});
+  if (!overrides) {
+    log.error(overrides.error().message);
+    return k_exit_render_failed;
+  }
+  // Only a complete resolution has a fingerprint worth comparing.
+  log.info("resolved images", {{"fingerprint", plugin::fingerprint(*results)}});
+  auto rewriter = manifest::Rewriter::create(*overrides);
+  if (!rewriter) {
+    log.error(rewriter.error().message);
+    return k_exit_render_failed;
+  }
+  auto rewritten = rewriter->rewrite(stream, "rendered manifests");
+  if (!rewritten) {
+    log.error(rewritten.error().message);
+    return k_exit_render_failed;
+  }
+  for (const auto& row : manifest::to_rows(rewritten->changes)) {
+    log.info("image injected", {{"object", row.object.kind + " " + row.object.namespace_name + "/" +
+                                               row.object.name},
+                                {"field", row.change.field},
+                                {"old", row.change.old_value},
+                                {"new", row.change.new_value}});
+  }
+  // A spec that silently does nothing is visible: each governed image must match something.
+  std::size_t unmatched = 0;
+  for (std::size_t i = 0; i < overrides->images.size(); ++i) {
+    if (i < rewritten->matches.size() && rewritten->matches[i] > 0) {
+      continue;
+    }
+    ++unmatched;
+    const auto& o = overrides->images[i];
+    log.log(settings.strict.value ? Level::error : Level::warn,
+            "governed image matches nothing in the rendered manifests",
+            {{"image", o.repository}, {"by", o.label}});
+  }
+  if (unmatched > 0 && settings.strict.value) {
+    log.error(std::to_string(unmatched) +
+              " governed image(s) match nothing in the rendered manifests (strict)");
+    return k_exit_render_failed;
+  }
+  return std::move(rewritten->output);
 }
 
 } // namespace
 
 std::string settings_help() {
   std::string out = "Settings (plugin parameter > plugin env ARGOCD_ENV_IMAGEUPDATER_* > "
-                    "environment IMAGEUPDATER_* > default):\n";
+                    "environment IMAGEUPDATER_* > default;\noperator settings only from the "
+                    "sidecar's environment):\n";
   for (const auto& s : render::setting_table()) {
     out += "  " + std::string(s.name) + " (" + render::to_string(s.kind) + ", " +
            render::env_variable(s.name) +
            (s.default_text.empty() ? std::string() : ", default " + std::string(s.default_text)) +
+           (s.scope == render::Scope::operator_only ? ", operator only" : "") +
            "): " + std::string(s.description) + "\n";
   }
   return out;
 }
 
 int run_generate(const GenerateArgs& args, const Io& io) {
+  common::util::SystemClock clock;
   auto settings = render::resolve_settings(getenv_string);
   if (!settings) {
-    return fail(io, k_exit_usage, settings.error().message);
+    Logger log(io.err, clock);
+    log.error(settings.error().message);
+    return k_exit_usage;
   }
+  const Level level = *common::log::parse_level(settings->log_level.value);
+  Logger log(io.err, clock, common::log::Format::logfmt, level);
   for (const auto& line : render::describe(*settings)) {
-    if (line.find("(default") == std::string::npos) {
-      std::fprintf(io.err, "level=debug msg=\"setting %s\"\n", line.c_str());
-    }
+    log.debug("setting " + line);
   }
   for (const auto& name : settings->unknown_parameters) {
-    std::fprintf(io.err, "level=warn msg=\"unknown plugin parameter %s ignored\"\n", name.c_str());
+    log.warn("unknown plugin parameter ignored", {{"parameter", name}});
   }
 
-  auto specs = load_specs(args.path, *settings, io);
+  // The repository, refused whole when it holds a symlink that leaves it: from here on every
+  // file read is the application's own.
+  auto root = render::repository_root(args.path, getenv_string("ARGOCD_APP_SOURCE_PATH").value_or(""));
+  if (!root) {
+    log.error(root.error().message);
+    return k_exit_usage;
+  }
+  if (auto ok = render::check_symlinks(*root); !ok) {
+    log.error(ok.error().message);
+    return k_exit_usage;
+  }
+  if (auto ok = check_named_paths(*settings, args.path, *root); !ok) {
+    log.error(ok.error().message);
+    return k_exit_usage;
+  }
+
+  auto specs = load_specs(args.path, *root, *settings, log);
   if (const int* code = std::get_if<int>(&specs)) {
     return *code;
   }
-  auto& [updaters, spec_files] = std::get<Specs>(specs);
+  auto& updaters = std::get<Specs>(specs).updaters;
 
   common::process::SystemRunner runner;
   render::RenderOptions options = render::render_options(*settings);
+  options.repo_root = *root;
+  options.symlinks_checked = true;
   options.path_var = getenv_string("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
   options.tool_env = process_environment();
+  if (const std::string self = self_program(); !self.empty()) {
+    options.jsonnet_program = {self, "jsonnet-eval"};
+  }
   auto rendered = render::render(args.path, options, runner);
   if (!rendered) {
-    return fail(io,
-                rendered.error().kind == common::util::ErrorKind::invalid_input
-                    ? k_exit_usage
-                    : k_exit_render_failed,
-                "rendering failed: " + rendered.error().message);
+    log.error("rendering failed: " + rendered.error().message);
+    return k_exit_render_failed;
   }
-  std::fprintf(io.err, "level=info msg=\"rendered\" mode=%s documents_bytes=%zu\n",
-               render::to_string(rendered->mode), rendered->manifests.size());
+  log.info("rendered", {{"mode", render::to_string(rendered->mode)},
+                        {"bytes", std::to_string(rendered->manifests.size())}});
+  for (const auto& w : rendered->warnings) {
+    log.warn(w, {{"tool", render::to_string(rendered->mode)}});
+  }
   for (const auto& s : rendered->skipped) {
-    std::fprintf(io.err, "level=warn msg=\"not rendered: %s\"\n", s.c_str());
+    log.warn("not rendered: " + s);
   }
 
   std::string stream = std::move(rendered->manifests);
   if (!settings->keep_specs.value) {
     auto filtered = manifest::drop_documents(stream, "rendered manifests", is_updater);
     if (!filtered) {
-      return fail(io, k_exit_render_failed, filtered.error().message);
+      log.error(filtered.error().message);
+      return k_exit_render_failed;
     }
     stream = std::move(filtered->output);
   }
+  // With auto-prune, an empty render deletes everything the application deployed.
+  if (!settings->allow_empty.value && count_objects(stream) == 0) {
+    log.error("the application rendered no manifests; refusing to hand Argo CD an empty app "
+              "(with auto-prune it would delete everything deployed). Set allow-empty=true if "
+              "that is intended");
+    return k_exit_render_failed;
+  }
 
   if (!updaters.empty()) {
-    RegistryRun run;
-    run.registries_conf = settings->registries_conf.value;
-    run.secrets_dir = settings->secrets_dir.value;
-    run.cache_dir = settings->cache_dir.value;
-    run.cache_ttl = settings->cache_ttl.value;
-    run.timeout = settings->timeout.value;
-    run.parallel = settings->parallel.value;
-    auto results = resolve_images(updaters, run, io.err);
-    if (!results) {
-      return fail(io, k_exit_usage, results.error().message);
+    auto injected = inject(updaters, *settings, std::move(stream), log);
+    if (const int* code = std::get_if<int>(&injected)) {
+      return *code;
     }
-    for (const auto& r : *results) {
-      if (!r.error) {
-        std::fprintf(io.err, "level=info updater=%s alias=%s image=%s tag=%s msg=\"%s\"\n",
-                     r.updater.c_str(), r.alias.c_str(), r.image.c_str(), r.tag.c_str(),
-                     r.reason.c_str());
-      }
-    }
-    // The seam for telling Argo CD the render changed without a commit (plugin::fingerprint).
-    std::fprintf(io.err, "level=info msg=\"resolved images\" fingerprint=%s\n",
-                 plugin::fingerprint(*results).c_str());
-    auto overrides = plugin::overrides_from(*results, {.pin_digests = settings->pin_digests.value});
-    if (!overrides) {
-      return fail(io, k_exit_render_failed, overrides.error().message);
-    }
-    auto rewriter = manifest::Rewriter::create(std::move(*overrides));
-    if (!rewriter) {
-      return fail(io, k_exit_render_failed, rewriter.error().message);
-    }
-    auto rewritten = rewriter->rewrite(stream, "rendered manifests");
-    if (!rewritten) {
-      return fail(io, k_exit_usage, rewritten.error().message);
-    }
-    for (const auto& row : manifest::to_rows(rewritten->changes)) {
-      std::fprintf(
-          io.err, "level=info msg=\"image injected\" object=\"%s %s/%s\" field=%s old=%s new=%s\n",
-          row.object.kind.c_str(), row.object.namespace_name.c_str(), row.object.name.c_str(),
-          row.change.field.c_str(), row.change.old_value.c_str(), row.change.new_value.c_str());
-    }
-    stream = std::move(rewritten->output);
+    stream = std::move(std::get<std::string>(injected));
   } else {
-    std::fprintf(io.err, "level=info msg=\"no ImageUpdater for this application; manifests "
-                         "pass through\"\n");
+    log.info("no ImageUpdater for this application; manifests pass through",
+             {{"app", settings->app.instance}});
   }
 
   if (std::fwrite(stream.data(), 1, stream.size(), io.out) != stream.size() ||
       std::fflush(io.out) != 0) {
-    return fail(io, k_exit_render_failed, "cannot write the manifests to stdout");
+    log.error("cannot write the manifests to stdout");
+    return k_exit_render_failed;
   }
   return k_exit_ok;
 }
 
 int run_discover(const GenerateArgs& args, const Io& io) {
+  common::util::SystemClock clock;
+  Logger log(io.err, clock, common::log::Format::logfmt, Level::warn);
   auto settings = render::resolve_settings(getenv_string);
   if (!settings) {
-    std::fprintf(io.err, "imageupdater-cmp discover: %s\n", settings.error().message.c_str());
+    log.error("discover: " + settings.error().message);
     return k_exit_failed;
   }
-  auto found = plugin::find_specs(args.path, settings->specs.value);
+  auto root =
+      render::repository_root(args.path, getenv_string("ARGOCD_APP_SOURCE_PATH").value_or(""));
+  if (!root) {
+    log.error("discover: " + root.error().message);
+    return k_exit_failed;
+  }
+  auto found =
+      plugin::find_specs(args.path, settings->specs.value, *root, settings->app.namespace_);
   if (!found) {
-    std::fprintf(io.err, "imageupdater-cmp discover: %s\n", found.error().message.c_str());
+    log.error("discover: " + found.error().message);
     return k_exit_failed;
   }
   // Specs with errors still match: generate then tells the user what is wrong, in Argo CD's UI.
-  const auto selected =
-      plugin::select_for_app(found->updaters, getenv_string("ARGOCD_APP_NAME").value_or(""));
+  const auto selected = plugin::select_for_app(found->updaters, settings->app.name,
+                                               settings->app.namespace_);
   if (!selected.updaters.empty()) {
     for (const auto& f : found->files) {
       std::fprintf(io.out, "%s\n", f.c_str());
     }
   }
   return k_exit_ok;
+}
+
+int run_jsonnet_eval(const Io& io) {
+#if !defined(__SANITIZE_ADDRESS__)
+  // Hostile Jsonnet can allocate without bound; the renderer bounds the time, this the memory.
+  // (AddressSanitizer reserves terabytes of address space, so not under it.)
+  const rlimit memory{std::size_t{2} << 30, std::size_t{2} << 30};
+  ::setrlimit(RLIMIT_AS, &memory);
+#endif
+  std::string job_text;
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, io.in)) > 0;) {
+    job_text.append(buf, n);
+    if (job_text.size() > (std::size_t{64} << 20)) {
+      std::fprintf(io.err, "jsonnet-eval: the job is too large\n");
+      return k_exit_usage;
+    }
+  }
+  auto job = render::job_from_json(job_text);
+  if (!job) {
+    std::fprintf(io.err, "%s\n", job.error().message.c_str());
+    return k_exit_usage;
+  }
+  auto out = render::evaluate_jsonnet(*job);
+  if (!out) {
+    std::fprintf(io.err, "%s\n", out.error().message.c_str());
+    return k_exit_failed;
+  }
+  std::fwrite(out->data(), 1, out->size(), io.out);
+  return std::fflush(io.out) == 0 ? k_exit_ok : k_exit_failed;
 }
 
 } // namespace argocd_cmp

@@ -11,7 +11,7 @@ std::string default_cache_dir() {
 
 common::util::Result<std::vector<common::resolve::ImageResult>>
 resolve_images(const std::vector<common::spec::ImageUpdater>& updaters, const RegistryRun& run,
-               std::FILE* log) {
+               common::log::Logger& log) {
   common::util::SystemClock clock;
   common::resolve::RegistrySettings settings;
   settings.registries_conf = run.registries_conf;
@@ -26,15 +26,14 @@ resolve_images(const std::vector<common::spec::ImageUpdater>& updaters, const Re
     return std::unexpected(wiring.error());
   }
   for (const auto& note : notes) {
-    std::fprintf(log, "level=warn msg=\"%s\"\n", note.c_str());
+    log.warn(note);
   }
   common::resolve::ResolveOptions resolve_options;
   resolve_options.jobs = run.parallel;
   auto results = common::resolve::resolve_all(updaters, (*wiring)->source(), resolve_options);
   for (const auto& r : results) {
     for (const auto& w : r.warnings) {
-      std::fprintf(log, "level=warn updater=%s alias=%s msg=\"%s\"\n", r.updater.c_str(),
-                   r.alias.c_str(), w.c_str());
+      log.warn(w, {{"updater", r.updater}, {"alias", r.alias}});
     }
   }
   return results;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log/logger.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/spec/model.hpp"
 #include "common/util/error.hpp"
@@ -29,11 +30,11 @@ struct RegistryRun {
 std::string default_cache_dir();
 
 // Every image of every updater, in order (see resolve::resolve_all); each result carries its own
-// error. Warnings (stale cache, skipped tags) are logged to `log`, one line each. Fails only on
+// error. Warnings (stale cache, skipped tags) are logged to `log`, one event each. Fails only on
 // bad configuration: an unreadable or invalid registries.conf, bad TLS settings (invalid_input,
 // naming the file).
 common::util::Result<std::vector<common::resolve::ImageResult>>
 resolve_images(const std::vector<common::spec::ImageUpdater>& updaters, const RegistryRun& run,
-               std::FILE* log);
+               common::log::Logger& log);
 
 } // namespace argocd_cmp

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "argocd-cmp/registry_run.hpp"
+#include "common/log/logger.hpp"
+#include "common/util/clock.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/spec/loader.hpp"
 #include "common/util/duration.hpp"
@@ -159,7 +161,9 @@ int run_resolve(const ResolveArgs& args, const Io& io) {
     return fail(io, "--parallel: " + jobs.error().message);
   }
   run.parallel = *jobs;
-  auto resolved = resolve_images(updaters, run, io.err);
+  common::util::SystemClock clock;
+  common::log::Logger log(io.err, clock);
+  auto resolved = resolve_images(updaters, run, log);
   if (!resolved) {
     return fail(io, resolved.error().message);
   }

@@ -21,6 +21,12 @@ if(TARGET yaml-cpp AND NOT TARGET dep::yaml)
 endif()
 add_library(dep::re2 ALIAS PkgConfig::RE2)
 add_library(dep::git2 ALIAS PkgConfig::LIBGIT2)
+# Jsonnet (Debian's libjsonnet-dev: the C++ implementation's C API) for directory apps' .jsonnet.
+find_path(JSONNET_INCLUDE_DIR libjsonnet.h REQUIRED)
+find_library(JSONNET_LIBRARY jsonnet REQUIRED)
+add_library(dep::jsonnet UNKNOWN IMPORTED)
+set_target_properties(dep::jsonnet PROPERTIES IMPORTED_LOCATION ${JSONNET_LIBRARY}
+                                             INTERFACE_INCLUDE_DIRECTORIES ${JSONNET_INCLUDE_DIR})
 
 if(IU_TESTS)
   find_package(GTest REQUIRED)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 flavour=${1:-release}
 jobs=${IU_JOBS:-2}
 case "$flavour" in
-  release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DIU_SANITIZE=ON -DIU_BENCH=OFF) ;;
   fuzz)    dir=build-fuzz
            args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-19 -DIU_FUZZ=ON

@@ -11,7 +11,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libpoco-dev nlohmann-json3-dev libyaml-cpp-dev libgit2-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libre2-dev libcli11-dev libarchive-dev libsqlite3-dev
-  libbenchmark-dev
+  libbenchmark-dev libjsonnet-dev
 )
 test_pkgs=(
   clang-19 libclang-rt-19-dev         # libFuzzer (clang 14-16 cannot compile libstdc++ 12 std::expected)

@@ -40,9 +40,15 @@ namespace detail {
 // (a stream repeats the same few images thousands of times).
 class MatchCache {
 public:
-  explicit MatchCache(const Rewriter::Prepared& prepared) : m_prepared(prepared) {}
-  // Index into Prepared::images, or -1 when the text is no reference or not governed.
+  explicit MatchCache(const Rewriter::Prepared& prepared)
+      : m_prepared(prepared), m_hits(prepared.images.size(), 0) {}
+  // Index into Prepared::images, or -1 when the text is no reference or not governed. A governed
+  // lookup counts as a hit of that override.
   int lookup(std::string_view image);
+  // Counts a value an override governs without a lookup (a Helm values path).
+  void hit(std::size_t index) { ++m_hits[index]; }
+  // Per override: the values it governed, changed or not.
+  std::vector<std::size_t> take_hits() { return std::move(m_hits); }
 
 private:
   struct Hash {
@@ -53,6 +59,7 @@ private:
   };
   const Rewriter::Prepared& m_prepared;
   std::unordered_map<std::string, int, Hash, std::equal_to<>> m_map; // lookup only
+  std::vector<std::size_t> m_hits;
 };
 
 struct Edit {

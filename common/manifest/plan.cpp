@@ -457,6 +457,9 @@ util::Result<void> Planner::finish(DocumentPlan& out) {
 
 int MatchCache::lookup(std::string_view image) {
   if (const auto it = m_map.find(image); it != m_map.end()) {
+    if (it->second >= 0) {
+      ++m_hits[static_cast<std::size_t>(it->second)];
+    }
     return it->second;
   }
   int idx = -1;
@@ -466,6 +469,9 @@ int MatchCache::lookup(std::string_view image) {
     }
   }
   m_map.emplace(std::string(image), idx);
+  if (idx >= 0) {
+    ++m_hits[static_cast<std::size_t>(idx)];
+  }
   return idx;
 }
 

@@ -430,6 +430,7 @@ util::Result<void> Planner::plan_helm_value(const Reached& root,
                           " is a " + (n.kind == NodeKind::mapping ? "mapping" : "sequence") +
                           ", not a scalar");
   }
+  m_cache.hit(idx);
   if (claimed_by_setter(r.id)) {
     return {};
   }

@@ -92,7 +92,8 @@ util::Error scan_error(std::string_view text, std::string_view file, std::size_t
 }
 
 util::Result<FileChanges> run(const Rewriter::Prepared& prepared, std::string_view text,
-                              std::string_view file, const Sink& sink) {
+                              std::string_view file, const Sink& sink,
+                              std::vector<std::size_t>* matches = nullptr) {
   yamlscan::Scanner scanner(text, prepared.options.limits);
   detail::MatchCache cache(prepared);
   detail::DocumentPlan plan;
@@ -132,6 +133,9 @@ util::Result<FileChanges> run(const Rewriter::Prepared& prepared, std::string_vi
     doc_start = doc.end;
   }
   emit(text.size());
+  if (matches != nullptr) {
+    *matches = cache.take_hits();
+  }
   return collector.take();
 }
 
@@ -183,8 +187,9 @@ const Overrides& Rewriter::overrides() const noexcept {
 util::Result<RewriteResult> Rewriter::rewrite(std::string_view text, std::string_view file) const {
   RewriteResult result;
   result.output.reserve(text.size() + 64);
-  auto changes = run(*m_prepared, text, file,
-                     [&result](std::string_view piece) { result.output.append(piece); });
+  auto changes = run(
+      *m_prepared, text, file, [&result](std::string_view piece) { result.output.append(piece); },
+      &result.matches);
   if (!changes) {
     return std::unexpected(std::move(changes.error()));
   }

@@ -73,6 +73,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/manifest/changes.hpp"
 #include "common/manifest/overrides.hpp"
@@ -88,6 +89,9 @@ struct RewriteOptions {
 struct RewriteResult {
   std::string output;  // the input with the changed scalars patched; equal to it when unchanged
   FileChanges changes; // changes.file is the `file` argument
+  // Per Overrides::images entry, in order: how many values it governed (container images,
+  // Kustomize entries, Helm paths found), changed or not. 0: the override matched nothing.
+  std::vector<std::size_t> matches;
 
   bool changed() const noexcept { return !changes.empty(); }
 };

@@ -19,12 +19,25 @@ struct Selection {
   std::vector<std::string> skipped;         // one line per spec left out, saying why
 };
 
-// Keeps the specs of kind argocd whose spec.argocd.app.name is `app_name` or that name no app
-// (then they apply to whichever application renders the directory). Specs of kind fluxcd and
-// specs for another application are skipped with a reason. The app's namespace is not compared:
-// Argo CD passes the destination namespace (ARGOCD_APP_NAMESPACE), not the Application's.
-// An empty `app_name` (run by hand) keeps every argocd spec.
-Selection select_for_app(std::vector<spec::ImageUpdater> all, std::string_view app_name);
+// Keeps the specs of kind argocd whose spec.argocd.app.name is `app_name` (the Application's bare
+// name: render::AppIdentity) or that name no app (then they apply to whichever application
+// renders the directory), and whose spec.argocd.app.namespace, when given, is `app_namespace`
+// (the Application's own namespace: from "<namespace>_<name>", else Argo CD's control-plane
+// namespace). A spec without app.namespace matches the name in any namespace. Specs of kind
+// fluxcd and specs for another application are skipped with a reason. An empty `app_name` (run
+// by hand) keeps every argocd spec.
+Selection select_for_app(std::vector<spec::ImageUpdater> all, std::string_view app_name,
+                         std::string_view app_namespace = {});
+
+// The credentials the selected specs name, checked against the tenant: specs come from the
+// application's repository, which its team writes, so a spec may name only pull secrets
+// (`pullsecret:`, `secret:`, bare names) of the Application's own namespace `app_namespace`, and
+// no `env:` or `ext:` source (those read the sidecar's environment or run a program: operator
+// configuration, registries.conf). Fails (invalid_input) at the first violation, naming the
+// file, line, updater, field and alias, and the namespace named, never anything read from a
+// secret (none is read here).
+util::Result<void> check_credentials(const std::vector<spec::ImageUpdater>& updaters,
+                                     std::string_view app_namespace);
 
 struct OverrideOptions {
   bool pin_digests = false; // tag@digest for every strategy (always so for `digest`)

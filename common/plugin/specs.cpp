@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fnmatch.h>
 
+#include "common/render/confine.hpp"
 #include "common/spec/loader.hpp"
 #include "common/util/file.hpp"
 
@@ -46,7 +47,8 @@ bool may_hold_updater(std::string_view text) noexcept {
   return text.find("ImageUpdater") != std::string_view::npos;
 }
 
-util::Result<FoundSpecs> find_specs(const std::string& dir, const std::vector<std::string>& named) {
+util::Result<FoundSpecs> find_specs(const std::string& dir, const std::vector<std::string>& named,
+                                    const std::string& root, std::string_view default_namespace) {
   std::vector<std::string> paths;
   if (named.empty()) {
     auto files = files_in(dir, manifest_name);
@@ -56,7 +58,17 @@ util::Result<FoundSpecs> find_specs(const std::string& dir, const std::vector<st
     paths = std::move(*files);
   } else {
     for (const auto& n : named) {
-      const fs::path p = fs::path(n).is_absolute() ? fs::path(n) : fs::path(dir) / n;
+      fs::path p = fs::path(n).is_absolute() ? fs::path(n) : fs::path(dir) / n;
+      if (!root.empty()) {
+        // The directory part must stay inside the repository; the files found are checked below.
+        const fs::path given(n);
+        const fs::path parent = given.has_parent_path() ? given.parent_path() : fs::path(".");
+        auto inside = render::resolve_inside(root, dir, parent.string(), "specs");
+        if (!inside) {
+          return std::unexpected(inside.error());
+        }
+        p = fs::path(*inside) / given.filename();
+      }
       const std::string pattern = p.filename().string();
       if (!is_glob(pattern)) {
         paths.push_back(p.string());
@@ -77,6 +89,16 @@ util::Result<FoundSpecs> find_specs(const std::string& dir, const std::vector<st
   }
   FoundSpecs out;
   for (const auto& path : paths) {
+    if (!root.empty()) {
+      std::error_code ec;
+      if (const fs::path real = fs::weakly_canonical(path, ec);
+          !ec && !render::is_within(root, real.string())) {
+        return util::fail(util::ErrorKind::invalid_input,
+                          "specs: " + path +
+                              " resolves outside the application's repository; only files of "
+                              "the repository may be named");
+      }
+    }
     auto text = util::read_file(path);
     if (!text) {
       return std::unexpected(text.error());
@@ -85,8 +107,8 @@ util::Result<FoundSpecs> find_specs(const std::string& dir, const std::vector<st
       continue;
     }
     const std::string shown = fs::path(path).lexically_relative(dir).generic_string();
-    auto loaded =
-        spec::parse_stream(*text, shown.empty() || shown.starts_with("..") ? path : shown);
+    auto loaded = spec::parse_stream(*text, shown.empty() || shown.starts_with("..") ? path : shown,
+                                     {}, default_namespace);
     if (loaded.updaters.empty() && loaded.diagnostics.empty()) {
       continue;
     }

@@ -5,10 +5,12 @@
 
 namespace common::render::detail {
 
-util::Result<Rendered> render_plain(const std::string& app_dir, const RenderOptions& options);
+// `root`: the canonical repository root.
+util::Result<Rendered> render_plain(const std::string& app_dir, const std::string& root,
+                                    const RenderOptions& options, process::Runner& runner);
 util::Result<Rendered> render_kustomize(const std::string& app_dir, const RenderOptions& options,
                                         process::Runner& runner);
-util::Result<Rendered> render_helm(const std::string& app_dir, const RenderOptions& options,
-                                   process::Runner& runner);
+util::Result<Rendered> render_helm(const std::string& app_dir, const std::string& root,
+                                   const RenderOptions& options, process::Runner& runner);
 
 } // namespace common::render::detail

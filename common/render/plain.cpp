@@ -1,8 +1,13 @@
 // Plain directories: what Argo CD's directory source reads, concatenated into one stream.
 #include <algorithm>
 
+#include <filesystem>
+
 #include "common/policy/glob.hpp"
+#include "common/render/confine.hpp"
 #include "common/render/detail.hpp"
+#include "common/render/jsonnet.hpp"
+#include "common/util/strings.hpp"
 #include "common/util/dir.hpp"
 #include "common/util/file.hpp"
 
@@ -72,18 +77,127 @@ std::string hide_slashes(std::string_view s) {
   return out;
 }
 
+// gobwas/glob's {a,b} alternatives, expanded into plain patterns (nested braces too; a '\\'
+// escapes the next byte). Bounded: more than 1,000 expansions is an error.
+util::Result<std::vector<std::string>> expand_braces(const std::string& pattern) {
+  constexpr std::size_t k_max = 1000;
+  std::size_t open = std::string::npos;
+  int depth = 0;
+  std::vector<std::size_t> commas;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '{') {
+      if (depth++ == 0) {
+        open = i;
+      }
+    } else if (c == ',' && depth == 1) {
+      commas.push_back(i);
+    } else if (c == '}' && depth > 0 && --depth == 0) {
+      std::vector<std::string> out;
+      const std::string head = pattern.substr(0, open);
+      const std::string tail = pattern.substr(i + 1);
+      std::size_t from = open + 1;
+      commas.push_back(i);
+      for (const std::size_t to : commas) {
+        auto more = expand_braces(head + pattern.substr(from, to - from) + tail);
+        if (!more) {
+          return more;
+        }
+        out.insert(out.end(), more->begin(), more->end());
+        if (out.size() > k_max) {
+          return util::fail(ErrorKind::invalid_input,
+                            "pattern " + util::quote(pattern) + " expands to more than " +
+                                std::to_string(k_max) + " alternatives");
+        }
+        from = to + 1;
+      }
+      return out;
+    }
+  }
+  if (depth != 0) {
+    return util::fail(ErrorKind::invalid_input,
+                      "pattern " + util::quote(pattern) + " has an unclosed '{'");
+  }
+  return std::vector<std::string>{pattern};
+}
+
 util::Result<std::vector<policy::Glob>> globs(const std::vector<std::string>& patterns,
                                               const char* what) {
   std::vector<policy::Glob> out;
   for (const auto& p : patterns) {
-    auto g = policy::Glob::parse(hide_slashes(p));
-    if (!g) {
-      return util::fail(ErrorKind::invalid_input,
-                        std::string(what) + " pattern \"" + p + "\": " + g.error().message);
+    auto expanded = expand_braces(p);
+    if (!expanded) {
+      return util::fail(ErrorKind::invalid_input, std::string(what) + " " + expanded.error().message);
     }
-    out.push_back(std::move(*g));
+    for (const auto& one : *expanded) {
+      auto g = policy::Glob::parse(hide_slashes(one));
+      if (!g) {
+        return util::fail(ErrorKind::invalid_input,
+                          std::string(what) + " pattern " + util::quote(p) + ": " +
+                              g.error().message);
+      }
+      out.push_back(std::move(*g));
+    }
   }
   return out;
+}
+
+// Argo CD's manifest file names: ^.*\\.(yaml|yml|json|jsonnet)$.
+bool manifest_name(std::string_view name) {
+  return name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") ||
+         name.ends_with(".jsonnet");
+}
+
+// A .jsonnet file evaluated in a child process (jsonnet.hpp), its objects as documents.
+util::Result<std::string> render_jsonnet(const util::ListedFile& file, const std::string& root,
+                                         const std::string& app_dir, const RenderOptions& options,
+                                         process::Runner& runner) {
+  if (options.jsonnet_program.empty()) {
+    return util::fail(ErrorKind::unsupported,
+                      file.relative + ": Jsonnet is not available in this build");
+  }
+  JsonnetJob job;
+  std::error_code ec;
+  job.file = std::filesystem::canonical(file.path, ec).string();
+  if (ec || !is_within(root, job.file)) {
+    return util::fail(ErrorKind::invalid_input,
+                      file.relative + " resolves outside the application's repository");
+  }
+  job.root = root;
+  job.app_dir = std::filesystem::canonical(app_dir, ec).string();
+  for (const auto& lib : options.jsonnet_libs) {
+    auto dir = resolve_inside(root, root, lib, "jsonnet-libs");
+    if (!dir) {
+      return std::unexpected(dir.error());
+    }
+    job.libs.push_back(std::move(*dir));
+  }
+  job.ext_vars = options.jsonnet_ext_vars;
+  job.ext_code = options.jsonnet_ext_code;
+  job.tlas = options.jsonnet_tlas;
+  job.tla_code = options.jsonnet_tla_code;
+  process::Command command;
+  command.argv = options.jsonnet_program;
+  command.cwd = app_dir;
+  command.env = {"PATH=/nonexistent"}; // the evaluator runs no program and reads no variable
+  command.stdin_data = to_json(job);
+  command.timeout = options.timeout;
+  command.max_stdout = options.max_output;
+  auto ran = runner.run(command);
+  if (!ran) {
+    return util::fail(ran.error().kind, file.relative + ": Jsonnet: " + ran.error().message);
+  }
+  if (!ran->success()) {
+    std::string why(util::trim(ran->stderr_data));
+    if (why.size() > options.max_error_tail) {
+      why = "..." + why.substr(why.size() - options.max_error_tail);
+    }
+    return util::fail(ErrorKind::invalid_input, file.relative + ": Jsonnet evaluation failed (" +
+                                                    ran->status_text() + "):\n" + why);
+  }
+  return jsonnet_documents(ran->stdout_data, file.relative);
 }
 
 bool any_match(const std::vector<policy::Glob>& globs, std::string_view path) {
@@ -94,7 +208,8 @@ bool any_match(const std::vector<policy::Glob>& globs, std::string_view path) {
 
 } // namespace
 
-util::Result<Rendered> render_plain(const std::string& app_dir, const RenderOptions& options) {
+util::Result<Rendered> render_plain(const std::string& app_dir, const std::string& root,
+                                    const RenderOptions& options, process::Runner& runner) {
   auto include = globs(options.include, "include");
   if (!include) {
     return std::unexpected(include.error());
@@ -103,7 +218,9 @@ util::Result<Rendered> render_plain(const std::string& app_dir, const RenderOpti
   if (!exclude) {
     return std::unexpected(exclude.error());
   }
-  auto listed = util::list_files(app_dir, util::ListOptions{});
+  util::ListOptions list;
+  list.select = manifest_name;
+  auto listed = util::list_files(app_dir, list);
   if (!listed) {
     return std::unexpected(listed.error());
   }
@@ -113,15 +230,19 @@ util::Result<Rendered> render_plain(const std::string& app_dir, const RenderOpti
     if (!options.recurse && file.relative.find('/') != std::string::npos) {
       continue;
     }
-    // Argo CD matches the path relative to the app directory, '*' crossing '/'.
-    if (!any_match(*include, file.relative) || any_match(*exclude, file.relative)) {
+    // Argo CD matches the path relative to the app directory, '*' crossing '/'; exclude first,
+    // then include (none: every manifest file).
+    if (any_match(*exclude, file.relative) ||
+        (!include->empty() && !any_match(*include, file.relative))) {
       continue;
     }
     if (!file.skipped.empty()) {
       out.skipped.push_back(file.relative + ": " + file.skipped);
       continue;
     }
-    auto text = util::read_file(file.path, options.max_output);
+    util::Result<std::string> text = file.relative.ends_with(".jsonnet")
+                                         ? render_jsonnet(file, root, app_dir, options, runner)
+                                         : util::read_file(file.path, options.max_output);
     if (!text) {
       return std::unexpected(text.error());
     }

@@ -15,41 +15,76 @@ namespace {
 
 using util::ErrorKind;
 
+constexpr Scope k_operator = Scope::operator_only;
+
 constexpr std::array k_settings{
     SettingInfo{"specs", SettingKind::array, "",
-                "files holding the ImageUpdater specs, relative to the app directory (default: "
-                "every ImageUpdater in the YAML/JSON files at its top)"},
+                "files holding the ImageUpdater specs, relative to the app directory and inside "
+                "the repository (default: every ImageUpdater in the YAML/JSON files at its top)"},
     SettingInfo{"keep-specs", SettingKind::boolean, "false",
                 "keep the ImageUpdater documents in the output"},
     SettingInfo{"render", SettingKind::string, "auto",
                 "how to render the app directory: auto (Chart.yaml: helm, kustomization.yaml: "
                 "kustomize, else plain), plain, kustomize or helm"},
-    SettingInfo{"include", SettingKind::string, "*.yaml,*.yml,*.json",
-                "plain directories: comma-separated globs of the files to read"},
+    SettingInfo{"include", SettingKind::string, "*.yaml,*.yml,*.json,*.jsonnet",
+                "plain directories: globs of the files to read (Argo CD's directory.include; "
+                "comma-separated, {a,b} braces)"},
     SettingInfo{"exclude", SettingKind::string, "",
-                "plain directories: comma-separated globs of the files to leave out"},
-    SettingInfo{"recurse", SettingKind::boolean, "true",
-                "plain directories: read subdirectories too"},
-    SettingInfo{"helm-release-name", SettingKind::string, "$ARGOCD_APP_NAME",
+                "plain directories: globs of the files to leave out (directory.exclude)"},
+    SettingInfo{"recurse", SettingKind::boolean, "false",
+                "plain directories: read subdirectories too (directory.recurse)"},
+    SettingInfo{"helm-release-name", SettingKind::string, "the Application's name",
                 "helm: the release name"},
     SettingInfo{"helm-namespace", SettingKind::string, "$ARGOCD_APP_NAMESPACE",
                 "helm: the release namespace"},
     SettingInfo{"helm-values-files", SettingKind::array, "",
-                "helm: values files, relative to the app directory"},
+                "helm: values files, relative to the app directory, inside the repository"},
     SettingInfo{"helm-parameters", SettingKind::map, "", "helm: --set key=value parameters"},
+    SettingInfo{"helm-string-parameters", SettingKind::map, "",
+                "helm: --set-string key=value parameters (Argo CD's forceString)"},
+    SettingInfo{"helm-skip-crds", SettingKind::boolean, "false",
+                "helm: leave out the chart's crds/ (default: --include-crds, as Argo CD)"},
     SettingInfo{"kube-version", SettingKind::string, "$KUBE_VERSION",
                 "helm: the Kubernetes version templates see"},
     SettingInfo{"kube-api-versions", SettingKind::array, "$KUBE_API_VERSIONS",
                 "helm: the API versions templates see"},
+    SettingInfo{"jsonnet-ext-vars", SettingKind::map, "",
+                "plain directories: Jsonnet external variables (strings)"},
+    SettingInfo{"jsonnet-ext-code", SettingKind::map, "",
+                "plain directories: Jsonnet external variables (Jsonnet code)"},
+    SettingInfo{"jsonnet-tlas", SettingKind::map, "",
+                "plain directories: Jsonnet top-level arguments (strings)"},
+    SettingInfo{"jsonnet-tla-code", SettingKind::map, "",
+                "plain directories: Jsonnet top-level arguments (Jsonnet code)"},
+    SettingInfo{"jsonnet-libs", SettingKind::array, "",
+                "plain directories: Jsonnet library directories, relative to the repository root"},
     SettingInfo{"pin-digests", SettingKind::boolean, "false",
                 "write tag@digest for every update strategy, not only digest"},
-    SettingInfo{"registries-conf", SettingKind::string, "", "argocd-image-updater registries.conf"},
-    SettingInfo{"secrets-dir", SettingKind::string, "", "directory of mounted pull secrets"},
-    SettingInfo{"cache-dir", SettingKind::string, "", "shared registry cache directory"},
+    SettingInfo{"allow-empty", SettingKind::boolean, "false",
+                "accept a render with no manifests (otherwise an error: with auto-prune, an "
+                "empty render deletes everything the app deployed)"},
+    SettingInfo{"strict", SettingKind::boolean, "false",
+                "a governed image that matches nothing in the rendered manifests is an error, "
+                "not a warning"},
+    SettingInfo{"log-level", SettingKind::string, "info", "debug, info, warn or error"},
+    SettingInfo{"argocd-namespace", SettingKind::string, "argocd",
+                "Argo CD's control-plane namespace: the namespace of Applications whose "
+                "ARGOCD_APP_NAME has no namespace part",
+                k_operator},
+    SettingInfo{"kustomize-build-options", SettingKind::string, "",
+                "extra kustomize build flags, as argocd-cm's kustomize.buildOptions", k_operator},
+    SettingInfo{"registries-conf", SettingKind::string, "", "argocd-image-updater registries.conf",
+                k_operator},
+    SettingInfo{"secrets-dir", SettingKind::string, "", "directory of mounted pull secrets",
+                k_operator},
+    SettingInfo{"cache-dir", SettingKind::string, "", "shared registry cache directory",
+                k_operator},
     SettingInfo{"cache-ttl", SettingKind::string, "2m",
-                "how long cached registry answers are fresh"},
-    SettingInfo{"timeout", SettingKind::string, "30s", "bound on all registry requests"},
-    SettingInfo{"parallel", SettingKind::string, "4", "registry requests at once (1 to 64)"},
+                "how long cached registry answers are fresh", k_operator},
+    SettingInfo{"timeout", SettingKind::string, "30s", "bound on all registry requests",
+                k_operator},
+    SettingInfo{"parallel", SettingKind::string, "4", "registry requests at once (1 to 64)",
+                k_operator},
 };
 
 enum class Form { string, array, map };
@@ -105,10 +140,27 @@ std::unexpected<util::Error> bad(std::string_view name, const Raw& raw, const st
                                                   where(raw) + ": " + shown(raw) + " " + why);
 }
 
+// The first ',' outside {braces} (a glob's alternatives, "{*.yml,*.yaml}"), npos when none.
+std::size_t top_level_comma(std::string_view text) {
+  int depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      ++i;
+    } else if (text[i] == '{') {
+      ++depth;
+    } else if (text[i] == '}' && depth > 0) {
+      --depth;
+    } else if (text[i] == ',' && depth == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> out;
   while (true) {
-    const std::size_t comma = text.find(',');
+    const std::size_t comma = top_level_comma(text);
     const std::string_view item = util::trim(text.substr(0, comma));
     if (!item.empty()) {
       out.emplace_back(item);
@@ -133,6 +185,9 @@ util::Result<std::map<std::string, Parameter>> parse_parameters(const std::strin
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     return malformed(std::string("not JSON (") + e.what() + ")");
+  }
+  if (doc.is_null()) {
+    return out; // Argo CD marshals a plugin source without parameters as `null`
   }
   if (!doc.is_array()) {
     return malformed("not a JSON list");
@@ -201,8 +256,31 @@ public:
   Finder(const EnvLookup& env, const std::map<std::string, Parameter>& params)
       : m_env(env), m_params(params) {}
 
-  // The first non-empty value of the setting from parameters, plugin env, environment.
-  std::optional<Raw> find(const SettingInfo& s) const {
+  // The first non-empty value of the setting: for an application setting from parameters,
+  // plugin env, environment; for an operator setting from the environment only (an application
+  // giving one is refused).
+  util::Result<std::optional<Raw>> find(const SettingInfo& s) const {
+    std::optional<Raw> from_app = find_app(s);
+    if (from_app && s.scope == Scope::operator_only) {
+      return util::fail(ErrorKind::invalid_input,
+                        "setting " + std::string(s.name) + " is operator configuration: it is " +
+                            "read only from the sidecar's environment (" + env_variable(s.name) +
+                            "), not from the Application's " + where(*from_app) +
+                            " (the application's repository and plugin parameters are not "
+                            "trusted to choose it)");
+    }
+    if (from_app) {
+      return from_app;
+    }
+    return variable(env_variable(s.name), Source::environment);
+  }
+
+  std::string get(const std::string& name) const { return m_env(name).value_or(""); }
+
+private:
+  // From the Application: its plugin parameters (ARGOCD_APP_PARAMETERS, PARAM_*) or plugin env
+  // (ARGOCD_ENV_*).
+  std::optional<Raw> find_app(const SettingInfo& s) const {
     if (auto it = m_params.find(std::string(s.name)); it != m_params.end()) {
       Raw raw{it->second.form,    it->second.text,   it->second.items,
               it->second.entries, Source::parameter, "ARGOCD_APP_PARAMETERS"};
@@ -229,15 +307,9 @@ public:
         return r;
       }
     }
-    if (auto r = variable(plugin_env_variable(s.name), Source::plugin_env)) {
-      return r;
-    }
-    return variable(env_variable(s.name), Source::environment);
+    return variable(plugin_env_variable(s.name), Source::plugin_env);
   }
 
-  std::string get(const std::string& name) const { return m_env(name).value_or(""); }
-
-private:
   std::optional<Raw> variable(const std::string& name, Source source) const {
     auto value = m_env(name);
     if (!value || value->empty()) {
@@ -331,6 +403,20 @@ util::Result<Value<RenderMode>> as_mode(std::string_view name, const Raw& raw) {
   return bad(name, raw, "is not auto, plain, kustomize or helm");
 }
 
+util::Result<Value<std::string>> as_level(std::string_view name, const Raw& raw) {
+  auto s = as_string(name, raw);
+  if (!s) {
+    return std::unexpected(s.error());
+  }
+  const std::string text = util::to_lower(util::trim(s->value));
+  for (const char* level : {"debug", "info", "warn", "error"}) {
+    if (text == level) {
+      return value_of(text, raw);
+    }
+  }
+  return bad(name, raw, "is not debug, info, warn or error");
+}
+
 util::Result<Value<std::chrono::nanoseconds>> as_duration(std::string_view name, const Raw& raw) {
   auto s = as_string(name, raw);
   if (!s) {
@@ -365,7 +451,10 @@ template <class T, class Convert>
 util::Result<void> resolve_one(const Finder& finder, std::string_view name, const Raw& fallback,
                                Convert convert, Value<T>& out) {
   const auto found = finder.find(info(name));
-  auto converted = convert(name, found ? *found : fallback);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  auto converted = convert(name, *found ? **found : fallback);
   if (!converted) {
     return std::unexpected(converted.error());
   }
@@ -444,6 +533,69 @@ std::string plugin_env_variable(std::string_view name) {
   return "ARGOCD_ENV_" + env_variable(name);
 }
 
+namespace {
+
+// DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63.
+bool dns_label(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+// DNS-1123 subdomain: labels joined by '.', at most 253.
+bool dns_subdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) {
+    return false;
+  }
+  while (true) {
+    const std::size_t dot = s.find('.');
+    if (!dns_label(s.substr(0, dot))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return true;
+    }
+    s.remove_prefix(dot + 1);
+  }
+}
+
+} // namespace
+
+util::Result<AppIdentity> parse_app_identity(std::string_view app_name,
+                                             std::string_view control_plane_namespace) {
+  AppIdentity out;
+  out.instance = std::string(app_name);
+  if (app_name.empty()) {
+    out.namespace_ = std::string(control_plane_namespace);
+    return out;
+  }
+  const std::size_t cut = app_name.find('_');
+  const std::string_view ns =
+      cut == std::string_view::npos ? control_plane_namespace : app_name.substr(0, cut);
+  const std::string_view name =
+      cut == std::string_view::npos ? app_name : app_name.substr(cut + 1);
+  if (!dns_label(ns)) {
+    return util::fail(ErrorKind::invalid_input,
+                      "ARGOCD_APP_NAME " + util::quote(app_name) + ": the namespace " +
+                          util::quote(ns) + " is not a Kubernetes namespace name" +
+                          (cut == std::string_view::npos
+                               ? " (it is the argocd-namespace setting)"
+                               : " (the part before '_')"));
+  }
+  if (!dns_subdomain(name)) {
+    return util::fail(ErrorKind::invalid_input, "ARGOCD_APP_NAME " + util::quote(app_name) +
+                                                    ": the application name " +
+                                                    util::quote(name) +
+                                                    " is not a Kubernetes object name");
+  }
+  out.namespace_ = std::string(ns);
+  out.name = std::string(name);
+  return out;
+}
+
 util::Result<Settings> resolve_settings(const EnvLookup& env) {
   Settings s;
   std::map<std::string, Parameter> params;
@@ -463,25 +615,47 @@ util::Result<Settings> resolve_settings(const EnvLookup& env) {
       r = std::move(next);
     }
   };
+  step(resolve_one(f, "argocd-namespace", default_raw("argocd"), as_string, s.argocd_namespace));
+  if (r) {
+    auto app = parse_app_identity(f.get("ARGOCD_APP_NAME"), s.argocd_namespace.value);
+    if (!app) {
+      return std::unexpected(app.error());
+    }
+    s.app = std::move(*app);
+  }
   step(resolve_one(f, "specs", none, as_list, s.specs));
   step(resolve_one(f, "keep-specs", default_raw("false"), as_bool, s.keep_specs));
   step(resolve_one(f, "render", default_raw("auto"), as_mode, s.render));
-  step(resolve_one(f, "include", default_raw("*.yaml,*.yml,*.json"), as_list, s.include));
+  step(resolve_one(f, "include", default_raw("*.yaml,*.yml,*.json,*.jsonnet"), as_list,
+                   s.include));
   step(resolve_one(f, "exclude", none, as_list, s.exclude));
-  step(resolve_one(f, "recurse", default_raw("true"), as_bool, s.recurse));
-  step(resolve_one(f, "helm-release-name", default_raw(f.get("ARGOCD_APP_NAME"), "ARGOCD_APP_NAME"),
-                   as_string, s.helm_release_name));
+  step(resolve_one(f, "recurse", default_raw("false"), as_bool, s.recurse));
+  // Argo CD names the release after the Application, without the namespace part of
+  // "<namespace>_<name>" ("team-a_web" is no valid release name).
+  step(resolve_one(f, "helm-release-name", default_raw(s.app.name, "ARGOCD_APP_NAME"), as_string,
+                   s.helm_release_name));
   step(resolve_one(f, "helm-namespace",
                    default_raw(f.get("ARGOCD_APP_NAMESPACE"), "ARGOCD_APP_NAMESPACE"), as_string,
                    s.helm_namespace));
   step(resolve_one(f, "helm-values-files", none, as_list, s.helm_values_files));
   step(resolve_one(f, "helm-parameters", none, as_map, s.helm_parameters));
+  step(resolve_one(f, "helm-string-parameters", none, as_map, s.helm_string_parameters));
+  step(resolve_one(f, "helm-skip-crds", default_raw("false"), as_bool, s.helm_skip_crds));
   step(resolve_one(f, "kube-version", default_raw(f.get("KUBE_VERSION"), "KUBE_VERSION"), as_string,
                    s.kube_version));
   step(resolve_one(f, "kube-api-versions",
                    default_raw(f.get("KUBE_API_VERSIONS"), "KUBE_API_VERSIONS"), as_list,
                    s.kube_api_versions));
+  step(resolve_one(f, "jsonnet-ext-vars", none, as_map, s.jsonnet_ext_vars));
+  step(resolve_one(f, "jsonnet-ext-code", none, as_map, s.jsonnet_ext_code));
+  step(resolve_one(f, "jsonnet-tlas", none, as_map, s.jsonnet_tlas));
+  step(resolve_one(f, "jsonnet-tla-code", none, as_map, s.jsonnet_tla_code));
+  step(resolve_one(f, "jsonnet-libs", none, as_list, s.jsonnet_libs));
   step(resolve_one(f, "pin-digests", default_raw("false"), as_bool, s.pin_digests));
+  step(resolve_one(f, "allow-empty", default_raw("false"), as_bool, s.allow_empty));
+  step(resolve_one(f, "strict", default_raw("false"), as_bool, s.strict));
+  step(resolve_one(f, "log-level", default_raw("info"), as_level, s.log_level));
+  step(resolve_one(f, "kustomize-build-options", none, as_string, s.kustomize_build_options));
   step(resolve_one(f, "registries-conf", none, as_string, s.registries_conf));
   step(resolve_one(f, "secrets-dir", none, as_string, s.secrets_dir));
   step(resolve_one(f, "cache-dir", none, as_string, s.cache_dir));

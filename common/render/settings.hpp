@@ -33,11 +33,19 @@ namespace common::render {
 enum class SettingKind { string, boolean, array, map };
 const char* to_string(SettingKind kind) noexcept; // "string", "bool", "array", "map"
 
+// Who may set a setting. In a multi-tenant Argo CD the application's repository, its plugin
+// parameters and its plugin env are written by an app team: untrusted. The sidecar's own
+// environment belongs to the platform. Operator settings (anything that selects credentials,
+// reads outside the application, or spends shared resources) are read from the sidecar's
+// environment only; given as a plugin parameter or plugin env they are an error naming them.
+enum class Scope { app, operator_only };
+
 struct SettingInfo {
   std::string_view name; // "helm-values-files"
   SettingKind kind;
   std::string_view default_text; // for --help: "false", "$ARGOCD_APP_NAME", "" (none)
   std::string_view description;  // one line
+  Scope scope = Scope::app;
 };
 
 // Every setting, in the order --help lists them (and plugin.yaml announces them).
@@ -69,38 +77,70 @@ struct Value {
 enum class RenderMode { auto_detect, plain, kustomize, helm };
 const char* to_string(RenderMode mode) noexcept; // "auto", "plain", "kustomize", "helm"
 
+// The Application being rendered. Argo CD passes ARGOCD_APP_NAME as "<namespace>_<name>" for an
+// Application outside its control-plane namespace ("apps in any namespace") and as "<name>"
+// inside it (Kubernetes names hold no '_', so the split is unambiguous).
+struct AppIdentity {
+  std::string name;       // "web"; "" when ARGOCD_APP_NAME is unset (run by hand)
+  std::string namespace_; // "team-a", or the control-plane namespace for a plain name
+  std::string instance;   // ARGOCD_APP_NAME as given
+};
+
 struct Settings {
+  // Application settings (plugin parameter > plugin env > sidecar environment > default).
   Value<std::vector<std::string>> specs;   // empty: discover (ImageUpdaters at the top)
   Value<bool> keep_specs;                  // false
   Value<RenderMode> render;                // auto
-  Value<std::vector<std::string>> include; // *.yaml, *.yml, *.json
+  Value<std::vector<std::string>> include; // *.yaml, *.yml, *.json (and *.jsonnet)
   Value<std::vector<std::string>> exclude; // none
-  Value<bool> recurse;                     // true
-  Value<std::string> helm_release_name;    // $ARGOCD_APP_NAME
+  Value<bool> recurse;                     // false, as Argo CD's directory.recurse
+  Value<std::string> helm_release_name;    // the Application's name (ARGOCD_APP_NAME, bare)
   Value<std::string> helm_namespace;       // $ARGOCD_APP_NAMESPACE
   Value<std::vector<std::string>> helm_values_files;
-  Value<std::map<std::string, std::string>> helm_parameters; // key order
-  Value<std::string> kube_version;                           // $KUBE_VERSION
-  Value<std::vector<std::string>> kube_api_versions;         // $KUBE_API_VERSIONS
-  Value<bool> pin_digests;                                   // false
-  Value<std::string> registries_conf;                        // "" = none
-  Value<std::string> secrets_dir;                            // "" = none
-  Value<std::string> cache_dir;                              // "" = the caller's default
-  Value<std::chrono::nanoseconds> cache_ttl;                 // 2m, Go duration, >= 0
-  Value<std::chrono::nanoseconds> timeout;                   // 30s, Go duration, >= 0
-  Value<std::size_t> parallel;                               // 4, from 1 to 64
+  Value<std::map<std::string, std::string>> helm_parameters;        // --set, key order
+  Value<std::map<std::string, std::string>> helm_string_parameters; // --set-string
+  Value<bool> helm_skip_crds;                                       // false: --include-crds
+  Value<std::string> kube_version;                                  // $KUBE_VERSION
+  Value<std::vector<std::string>> kube_api_versions;                // $KUBE_API_VERSIONS
+  Value<std::map<std::string, std::string>> jsonnet_ext_vars;       // std.extVar strings
+  Value<std::map<std::string, std::string>> jsonnet_ext_code;       // std.extVar code
+  Value<std::map<std::string, std::string>> jsonnet_tlas;           // top-level args, strings
+  Value<std::map<std::string, std::string>> jsonnet_tla_code;       // top-level args, code
+  Value<std::vector<std::string>> jsonnet_libs; // library dirs, relative to the repository root
+  Value<bool> pin_digests;                      // false
+  Value<bool> allow_empty;                      // false: zero manifests is an error
+  Value<bool> strict;                           // false: an image matching nothing warns
+  Value<std::string> log_level;                 // info
+  // Operator settings (sidecar environment > default).
+  Value<std::string> argocd_namespace;           // argocd: Argo CD's control-plane namespace
+  Value<std::string> kustomize_build_options;    // "" (argocd-cm kustomize.buildOptions)
+  Value<std::string> registries_conf;            // "" = none
+  Value<std::string> secrets_dir;                // "" = none
+  Value<std::string> cache_dir;                  // "" = the caller's default
+  Value<std::chrono::nanoseconds> cache_ttl;     // 2m, Go duration, >= 0
+  Value<std::chrono::nanoseconds> timeout;       // 30s, Go duration, >= 0
+  Value<std::size_t> parallel;                   // 4, from 1 to 64
   // Names in ARGOCD_APP_PARAMETERS that are no setting (sorted, unique): the caller logs them.
   std::vector<std::string> unknown_parameters;
+  AppIdentity app; // from ARGOCD_APP_NAME and argocd-namespace
 };
+
+// Splits `app_name` (ARGOCD_APP_NAME). Fails (invalid_input, quoting it) when a part is not a
+// Kubernetes name (a DNS-1123 label for the namespace, a subdomain for the name).
+util::Result<AppIdentity> parse_app_identity(std::string_view app_name,
+                                             std::string_view control_plane_namespace);
 
 // Returns a variable's value, nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
-// Resolves every setting. Fails with invalid_input naming the setting, the source (variable) and
-// the bad value: a bool that is not true/false (any case), an unknown render mode, a bad
-// duration or parallel count, a map entry without '=', a collection type that does not fit the
-// setting (an array for a string setting), malformed ARGOCD_APP_PARAMETERS JSON (not a list of
-// objects with a string "name").
+// Resolves every setting. ARGOCD_APP_PARAMETERS that is absent, empty, the JSON text `null` (what
+// Argo CD sends for a plugin source without parameters) or `[]` means no parameters.
+// Fails with invalid_input naming the setting, the source (variable) and the bad value: a bool
+// that is not true/false (any case), an unknown render mode or log level, a bad duration or
+// parallel count, a map entry without '=', a collection type that does not fit the setting (an
+// array for a string setting), malformed ARGOCD_APP_PARAMETERS JSON (not a list of objects with
+// a string "name"), and an operator setting given as a plugin parameter or plugin env (naming the
+// setting, where it was given and the sidecar variable that sets it).
 util::Result<Settings> resolve_settings(const EnvLookup& env);
 
 // "render=kustomize (plugin env ARGOCD_ENV_IMAGEUPDATER_RENDER)": one line per setting for logs,

@@ -1,9 +1,12 @@
 // Kustomize and Helm through process::Runner, and the dispatch between the renderers.
 #include <filesystem>
 
+#include "common/render/confine.hpp"
 #include "common/render/detail.hpp"
 #include "common/util/dir.hpp"
+#include "common/util/file.hpp"
 #include "common/util/strings.hpp"
+#include "common/yamlscan/scan.hpp"
 
 namespace common::render {
 
@@ -34,10 +37,28 @@ std::string stderr_tail(const process::Output& out, std::size_t max) {
   return (cut ? "...\n" : "") + std::string(s);
 }
 
-// Runs a tool in the app directory; only a clean exit yields its stdout.
-util::Result<std::string> run_tool(const std::string& app_dir, std::vector<std::string> argv,
-                                   const std::string& shown, const RenderOptions& options,
-                                   process::Runner& runner) {
+// The non-empty lines of a successful tool's stderr (its warnings), each trimmed.
+std::vector<std::string> stderr_lines(const process::Output& out) {
+  std::vector<std::string> lines;
+  std::string_view rest = out.stderr_data;
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = util::trim(rest.substr(0, nl));
+    if (!line.empty()) {
+      lines.emplace_back(line);
+    }
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+// Runs a tool in the app directory; only a clean exit yields its output.
+util::Result<process::Output> run_tool(const std::string& app_dir, std::vector<std::string> argv,
+                                       const std::string& shown, const RenderOptions& options,
+                                       process::Runner& runner) {
   process::Command command;
   command.argv = std::move(argv);
   command.cwd = app_dir;
@@ -53,7 +74,7 @@ util::Result<std::string> run_tool(const std::string& app_dir, std::vector<std::
     return util::fail(ErrorKind::invalid_input, shown + " " + ran->status_text() + ":\n" +
                                                     stderr_tail(*ran, options.max_error_tail));
   }
-  return std::move(ran->stdout_data);
+  return std::move(*ran);
 }
 
 util::Result<void> check_option_value(const std::string& what, const std::string& value) {
@@ -64,16 +85,113 @@ util::Result<void> check_option_value(const std::string& what, const std::string
   return {};
 }
 
-// helm's --set splits on unescaped commas; a value's commas are data (as Argo CD escapes them).
+// helm's --set splits on unescaped commas; a value's commas are data. Argo CD's
+// cleanSetParameters: a "{...}" value is helm's list syntax and stays as it is; otherwise every
+// ',' not already preceded by '\\' gets one.
 std::string escape_set_value(const std::string& value) {
+  if (value.starts_with('{') && value.ends_with('}')) {
+    return value;
+  }
   std::string out;
-  for (char c : value) {
-    if (c == ',') {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == ',' && (i == 0 || value[i - 1] != '\\')) {
       out += '\\';
     }
-    out += c;
+    out += value[i];
   }
   return out;
+}
+
+struct ChartDependency {
+  std::string name;
+  std::string repository;
+};
+
+// Chart.yaml's dependencies (name, repository), read with the position-keeping scanner; none
+// when the file has no such list. Fails (invalid_input) when Chart.yaml does not parse.
+util::Result<std::vector<ChartDependency>> chart_dependencies(const std::string& app_dir) {
+  auto text = util::read_file(app_dir + "/Chart.yaml", std::size_t{4} << 20);
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  yamlscan::Scanner scanner(*text);
+  auto doc = scanner.next();
+  if (!doc) {
+    return util::fail(ErrorKind::invalid_input, "Chart.yaml: " + doc.error().message);
+  }
+  std::vector<ChartDependency> out;
+  if (!*doc || (*doc)->root == yamlscan::k_no_node) {
+    return out;
+  }
+  const yamlscan::Document& d = **doc;
+  const auto value_of = [&](const yamlscan::Node& mapping,
+                            std::string_view key) -> const yamlscan::Node* {
+    if (mapping.kind != yamlscan::NodeKind::mapping) {
+      return nullptr;
+    }
+    for (std::size_t i = 0; i + 1 < mapping.children.size(); i += 2) {
+      const yamlscan::Node& k = d.nodes[mapping.children[i]];
+      if (k.kind == yamlscan::NodeKind::scalar && k.value == key) {
+        return &d.nodes[mapping.children[i + 1]];
+      }
+    }
+    return nullptr;
+  };
+  const yamlscan::Node* deps = value_of(d.nodes[d.root], "dependencies");
+  if (deps == nullptr || deps->kind != yamlscan::NodeKind::sequence) {
+    return out;
+  }
+  for (const yamlscan::NodeId id : deps->children) {
+    const yamlscan::Node& entry = d.nodes[id];
+    ChartDependency dep;
+    if (const auto* n = value_of(entry, "name"); n && n->kind == yamlscan::NodeKind::scalar) {
+      dep.name = n->value;
+    }
+    if (const auto* r = value_of(entry, "repository");
+        r && r->kind == yamlscan::NodeKind::scalar) {
+      dep.repository = r->value;
+    }
+    out.push_back(std::move(dep));
+  }
+  return out;
+}
+
+bool missing_dependencies(const std::string& helm_error) {
+  return helm_error.find("found in Chart.yaml, but missing in charts/ directory") !=
+             std::string::npos ||
+         helm_error.find("found in requirements.yaml, but missing in charts") != std::string::npos;
+}
+
+// `helm dependency build`, after checking that every file:// dependency lies inside the
+// repository (helm would package whatever directory it names into charts/).
+util::Result<void> build_dependencies(const std::string& app_dir, const std::string& root,
+                                      const std::string& helm, const RenderOptions& options,
+                                      process::Runner& runner) {
+  auto deps = chart_dependencies(app_dir);
+  if (!deps) {
+    return std::unexpected(deps.error());
+  }
+  std::string listed;
+  for (const auto& dep : *deps) {
+    listed += (listed.empty() ? "" : ", ") + dep.name + " (" +
+              (dep.repository.empty() ? std::string("no repository") : dep.repository) + ")";
+    if (dep.repository.starts_with("file://")) {
+      auto where = resolve_inside(root, app_dir, dep.repository.substr(7),
+                                  "Chart.yaml dependency " + dep.name + " repository");
+      if (!where) {
+        return std::unexpected(where.error());
+      }
+    }
+  }
+  auto built = run_tool(app_dir, {helm, "dependency", "build"}, "helm dependency build", options,
+                        runner);
+  if (!built) {
+    return util::fail(built.error().kind,
+                      "Chart.yaml lists dependencies that charts/ lacks (" + listed +
+                          ") and they could not be built offline or fetched: " +
+                          built.error().message);
+  }
+  return {};
 }
 
 } // namespace
@@ -99,19 +217,24 @@ util::Result<Rendered> render_kustomize(const std::string& app_dir, const Render
                           "): install kustomize (https://kubectl.docs.kubernetes.io/installation/"
                           "kustomize/) or kubectl in the plugin's image");
   }
+  // Operator configuration (argocd-cm's kustomize.buildOptions), after "build <dir>" as Argo CD
+  // puts them.
+  argv.insert(argv.end(), options.kustomize_build_options.begin(),
+              options.kustomize_build_options.end());
   Rendered out;
   out.mode = RenderMode::kustomize;
   out.command = argv;
-  auto manifests = run_tool(app_dir, std::move(argv), shown, options, runner);
-  if (!manifests) {
-    return std::unexpected(manifests.error());
+  auto ran = run_tool(app_dir, std::move(argv), shown, options, runner);
+  if (!ran) {
+    return std::unexpected(ran.error());
   }
-  out.manifests = std::move(*manifests);
+  out.manifests = std::move(ran->stdout_data);
+  out.warnings = stderr_lines(*ran);
   return out;
 }
 
-util::Result<Rendered> render_helm(const std::string& app_dir, const RenderOptions& options,
-                                   process::Runner& runner) {
+util::Result<Rendered> render_helm(const std::string& app_dir, const std::string& root,
+                                   const RenderOptions& options, process::Runner& runner) {
   if (options.helm_release_name.empty()) {
     return util::fail(ErrorKind::invalid_input,
                       app_dir + " is a Helm chart, but the release name is empty (set "
@@ -132,24 +255,38 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const RenderOptio
       return std::unexpected(ok.error());
     }
   }
-  std::vector<std::string> argv{*helm, "template", options.helm_release_name, "."};
+  // Argo CD's order (util/helm/cmd.go template): name, namespace, kube version, --set,
+  // --set-string, values files, API versions, --include-crds.
+  std::vector<std::string> argv{*helm, "template", ".", "--name-template",
+                                options.helm_release_name};
   if (!options.helm_namespace.empty()) {
     argv.insert(argv.end(), {"--namespace", options.helm_namespace});
   }
-  for (const auto& file : options.helm_values_files) {
-    if (auto ok = check_option_value("helm-values-files", file); !ok) {
-      return std::unexpected(ok.error());
-    }
-    argv.insert(argv.end(), {"-f", file});
-  }
-  for (const auto& [key, value] : options.helm_parameters) {
-    if (auto ok = check_option_value("helm-parameters", key); !ok) {
-      return std::unexpected(ok.error());
-    }
-    argv.insert(argv.end(), {"--set", key + "=" + escape_set_value(value)});
-  }
   if (!options.kube_version.empty()) {
     argv.insert(argv.end(), {"--kube-version", options.kube_version});
+  }
+  for (const auto& [flag, params] :
+       {std::pair{"--set", &options.helm_parameters},
+        std::pair{"--set-string", &options.helm_string_parameters}}) {
+    for (const auto& [key, value] : *params) {
+      if (auto ok = check_option_value(flag == std::string_view("--set")
+                                           ? "helm-parameters"
+                                           : "helm-string-parameters",
+                                       key);
+          !ok) {
+        return std::unexpected(ok.error());
+      }
+      argv.insert(argv.end(), {flag, key + "=" + escape_set_value(value)});
+    }
+  }
+  for (const auto& file : options.helm_values_files) {
+    // Inside the repository, symlinks followed (Argo CD: "resolved to outside repository
+    // root"); an absolute path is relative to the repository root.
+    auto resolved = resolve_inside(root, app_dir, file, "helm-values-files");
+    if (!resolved) {
+      return std::unexpected(resolved.error());
+    }
+    argv.insert(argv.end(), {"--values", *resolved});
   }
   for (const auto& api : options.kube_api_versions) {
     if (auto ok = check_option_value("kube-api-versions", api); !ok) {
@@ -157,14 +294,28 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const RenderOptio
     }
     argv.insert(argv.end(), {"--api-versions", api});
   }
+  if (!options.helm_skip_crds) {
+    argv.emplace_back("--include-crds");
+  }
   Rendered out;
   out.mode = RenderMode::helm;
   out.command = argv;
-  auto manifests = run_tool(app_dir, std::move(argv), "helm template", options, runner);
-  if (!manifests) {
-    return std::unexpected(manifests.error());
+  auto ran = run_tool(app_dir, argv, "helm template", options, runner);
+  if (!ran && missing_dependencies(ran.error().message)) {
+    // As Argo CD: the chart's dependencies are not vendored; build them and template again.
+    if (auto built = build_dependencies(app_dir, root, *helm, options, runner); !built) {
+      return std::unexpected(built.error());
+    }
+    out.warnings.push_back("helm dependency build: the chart's dependencies were not in charts/");
+    ran = run_tool(app_dir, argv, "helm template", options, runner);
   }
-  out.manifests = std::move(*manifests);
+  if (!ran) {
+    return std::unexpected(ran.error());
+  }
+  out.manifests = std::move(ran->stdout_data);
+  for (auto& line : stderr_lines(*ran)) {
+    out.warnings.push_back(std::move(line));
+  }
   return out;
 }
 
@@ -176,10 +327,18 @@ RenderOptions render_options(const Settings& s) {
   o.include = s.include.value;
   o.exclude = s.exclude.value;
   o.recurse = s.recurse.value;
+  o.jsonnet_ext_vars = s.jsonnet_ext_vars.value;
+  o.jsonnet_ext_code = s.jsonnet_ext_code.value;
+  o.jsonnet_tlas = s.jsonnet_tlas.value;
+  o.jsonnet_tla_code = s.jsonnet_tla_code.value;
+  o.jsonnet_libs = s.jsonnet_libs.value;
   o.helm_release_name = s.helm_release_name.value;
   o.helm_namespace = s.helm_namespace.value;
   o.helm_values_files = s.helm_values_files.value;
   o.helm_parameters = s.helm_parameters.value;
+  o.helm_string_parameters = s.helm_string_parameters.value;
+  o.helm_skip_crds = s.helm_skip_crds.value;
+  o.kustomize_build_options = util::split_fields(s.kustomize_build_options.value);
   o.kube_version = s.kube_version.value;
   o.kube_api_versions = s.kube_api_versions.value;
   return o;
@@ -206,16 +365,29 @@ util::Result<Rendered> render(const std::string& app_dir, const RenderOptions& o
   if (!std::filesystem::is_directory(app_dir, ec)) {
     return util::fail(ErrorKind::not_found, app_dir + ": no such directory");
   }
+  std::string root = options.repo_root;
+  if (root.empty()) {
+    root = std::filesystem::canonical(app_dir, ec).string();
+  }
+  if (!is_within(root, std::filesystem::canonical(app_dir, ec).string())) {
+    return util::fail(ErrorKind::invalid_input,
+                      app_dir + " is not inside the repository root " + root);
+  }
+  // Argo CD's repo-server refuses such a repository for every source type: a tool following the
+  // link would read the sidecar's files (mounted secrets) into the manifests.
+  if (auto ok = options.symlinks_checked ? util::Result<void>{} : check_symlinks(root); !ok) {
+    return std::unexpected(ok.error());
+  }
   switch (detect_mode(app_dir, options.mode)) {
   case RenderMode::helm:
-    return detail::render_helm(app_dir, options, runner);
+    return detail::render_helm(app_dir, root, options, runner);
   case RenderMode::kustomize:
     return detail::render_kustomize(app_dir, options, runner);
   case RenderMode::auto_detect:
   case RenderMode::plain:
     break;
   }
-  return detail::render_plain(app_dir, options);
+  return detail::render_plain(app_dir, root, options, runner);
 }
 
 util::Result<std::vector<std::string>> top_level_manifest_files(const std::string& app_dir) {

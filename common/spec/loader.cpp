@@ -122,7 +122,11 @@ EngineChoice read_engine(Reader& r, const Entry* e) {
   return {};
 }
 
-void read_spec(Reader& r, const Entry& section, ImageUpdater& u) {
+void read_spec(Reader& r, const Entry& section, ImageUpdater& u,
+               std::string_view default_namespace) {
+  // Bare secret names mean the ImageUpdater's namespace, else the caller's default.
+  const std::string_view ns =
+      u.metadata.namespace_.empty() ? default_namespace : std::string_view(u.metadata.namespace_);
   auto list = r.entries(section.value, section.path, section.at);
   r.check_known(list, {"kind", "engine", "images", "argocd", "argo", "fluxcd"});
   const Entry* kind = Reader::find(list, "kind");
@@ -157,10 +161,10 @@ void read_spec(Reader& r, const Entry& section, ImageUpdater& u) {
   }
   if (argocd) {
     u.dialect = Dialect::proposal;
-    u.argocd = detail::read_argo(r, *argocd, Dialect::proposal, u.metadata.namespace_);
+    u.argocd = detail::read_argo(r, *argocd, Dialect::proposal, ns);
   } else if (argo) {
     u.dialect = Dialect::kubesphere;
-    u.argocd = detail::read_argo(r, *argo, Dialect::kubesphere, u.metadata.namespace_);
+    u.argocd = detail::read_argo(r, *argo, Dialect::kubesphere, ns);
   }
   if (fluxcd) {
     u.fluxcd = detail::read_flux(r, *fluxcd);
@@ -168,7 +172,8 @@ void read_spec(Reader& r, const Entry& section, ImageUpdater& u) {
 }
 
 // Reads one document; adds an updater when it is an ImageUpdater this build reads.
-void read_document(const detail::Document& doc, std::string_view file, LoadResult& result) {
+void read_document(const detail::Document& doc, std::string_view file,
+                   std::string_view default_namespace, LoadResult& result) {
   if (doc.node(doc.root).kind != detail::NodeKind::mapping) {
     return;
   }
@@ -218,7 +223,7 @@ void read_document(const detail::Document& doc, std::string_view file, LoadResul
     read_metadata(r, *metadata, u.metadata);
   }
   if (const Entry* spec = Reader::find(root, "spec")) {
-    read_spec(r, *spec, u);
+    read_spec(r, *spec, u, default_namespace);
   }
   auto checks = detail::validate(u, found);
   found.insert(found.end(), std::make_move_iterator(checks.begin()),
@@ -231,7 +236,7 @@ void read_document(const detail::Document& doc, std::string_view file, LoadResul
 } // namespace
 
 LoadResult parse_stream(std::string_view yaml_text, std::string_view file_name,
-                        const Limits& limits) {
+                        const Limits& limits, std::string_view default_namespace) {
   LoadResult result;
   detail::TreeLimits tree_limits{limits.max_bytes, limits.max_document_bytes, limits.max_documents,
                                  limits.max_nodes, limits.max_depth};
@@ -240,7 +245,8 @@ LoadResult parse_stream(std::string_view yaml_text, std::string_view file_name,
   // ImageUpdater (short of escape sequences in quoted scalars), and large unrelated documents
   // (CRDs, `kubectl get -o json` lists) would cost parse time and memory for nothing.
   callbacks.wanted = [](std::string_view doc) { return worth_parsing(doc); };
-  callbacks.document = [&](const detail::Document& doc) { read_document(doc, file_name, result); };
+  callbacks.document = [&](const detail::Document& doc) { read_document(doc, file_name, default_namespace, result);
+  };
   callbacks.error = [&](const detail::TreeError& e) {
     result.diagnostics.push_back({Severity::error, std::string(file_name),
                                   static_cast<int>(e.document), "", e.at.line, e.at.column,

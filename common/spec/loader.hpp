@@ -45,9 +45,11 @@ struct LoadResult {
   std::vector<Diagnostic> diagnostics;
 };
 
-// Reads and validates (validate()) every ImageUpdater in the stream.
+// Reads and validates (validate()) every ImageUpdater in the stream. `default_namespace` is
+// what a bare secret name ("regcred") means for a document without metadata.namespace; empty:
+// "default". (The Argo CD plugin passes the Application's namespace.)
 LoadResult parse_stream(std::string_view yaml_text, std::string_view file_name,
-                        const Limits& limits = {});
+                        const Limits& limits = {}, std::string_view default_namespace = {});
 
 // True when some error diagnostic is about this updater's document.
 bool document_has_errors(const LoadResult& result, const ImageUpdater& updater) noexcept;

@@ -35,6 +35,28 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+std::vector<std::string> split_fields(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  while (i < s.size()) {
+    while (i < s.size() && space(s[i])) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < s.size() && !space(s[j])) {
+      ++j;
+    }
+    if (j > i) {
+      out.emplace_back(s.substr(i, j - i));
+    }
+    i = j;
+  }
+  return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) {
     return false;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace common::util {
 
@@ -13,6 +14,9 @@ namespace common::util {
 std::string_view trim(std::string_view s) noexcept;
 // ASCII lower case; other bytes unchanged.
 std::string to_lower(std::string_view s);
+
+// The words of `s` split at runs of ASCII white space (Go's strings.Fields); no quoting.
+std::vector<std::string> split_fields(std::string_view s);
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // True when `s` starts with `prefix`, ignoring ASCII case.

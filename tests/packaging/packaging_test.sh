@@ -72,8 +72,11 @@ expected = {  # name -> collectionType
     "exclude": "string", "recurse": "string", "helm-release-name": "string",
     "helm-namespace": "string", "helm-values-files": "array", "helm-parameters": "map",
     "kube-version": "string", "kube-api-versions": "array", "pin-digests": "string",
-    "cache-ttl": "string", "timeout": "string"}
-operator_only = {"registries-conf", "secrets-dir", "cache-dir", "parallel"}
+    "helm-string-parameters": "map", "helm-skip-crds": "string", "jsonnet-ext-vars": "map",
+    "jsonnet-ext-code": "map", "jsonnet-tlas": "map", "jsonnet-tla-code": "map",
+    "jsonnet-libs": "array", "allow-empty": "string", "strict": "string", "log-level": "string"}
+operator_only = {"registries-conf", "secrets-dir", "cache-dir", "cache-ttl", "timeout", "parallel",
+                 "argocd-namespace", "kustomize-build-options"}
 names = [a.get("name") for a in static]
 want(len(names) == len(set(names)), "parameter names repeat: %s" % names)
 want(set(names) == set(expected), "announced %s, expected %s" % (sorted(names), sorted(expected)))
@@ -86,15 +89,19 @@ for a in static:
     want(ct == expected.get(n, ct), "%s: collectionType %s, expected %s" % (n, ct, expected.get(n)))
     defaults = [k for k in ("string", "array", "map") if k in a]
     want(all(k == ct for k in defaults), "%s: default given as %s for collectionType %s" % (n, defaults, ct))
-    if n in ("keep-specs", "recurse", "pin-digests"):
+    if n in ("keep-specs", "recurse", "pin-digests", "helm-skip-crds", "allow-empty", "strict"):
         want(a.get("string") in ("true", "false"), "%s: default must be \"true\" or \"false\"" % n)
 # The plugin's own table of settings (common/render/settings.cpp): every setting but the
 # operator's is announced, with the matching collection type.
 if os.path.exists(sys.argv[3]):
-    table = re.findall(r'SettingInfo\{"([a-z-]+)",\s*SettingKind::(\w+)', open(sys.argv[3]).read())
+    source = open(sys.argv[3]).read()
+    table = re.findall(r'SettingInfo\{"([a-z-]+)",\s*SettingKind::(\w+)((?:[^{}]|"[^"]*")*)\}', source)
     if table:
         kinds = {"string": "string", "boolean": "string", "array": "array", "map": "map"}
-        plugin = {n: kinds.get(k, k) for n, k in table if n not in operator_only}
+        plugin = {n: kinds.get(k, k) for n, k, rest in table if "k_operator" not in rest}
+        scoped = {n for n, k, rest in table if "k_operator" in rest}
+        want(scoped == operator_only, "settings.cpp operator settings %s, expected %s"
+             % (sorted(scoped), sorted(operator_only)))
         want(plugin == expected, "settings.cpp table %s differs from the announcements %s"
              % (sorted(plugin.items()), sorted(expected.items())))
 if sys.argv[2]:

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/render/jsonnet.hpp"
 #include "common/render/render.hpp"
 
 #include "tests/support/process.hpp"
@@ -22,10 +23,16 @@ class FakeRunner final : public common::process::Runner {
 public:
   Result<Output> run(const Command& command) override {
     commands.push_back(command);
+    if (!queue.empty()) {
+      auto next = queue.front();
+      queue.erase(queue.begin());
+      return next;
+    }
     return answer;
   }
   std::vector<Command> commands;
   Result<Output> answer = Output{0, 0, "kind: Rendered\n", "", 0, false};
+  std::vector<Result<Output>> queue; // answered first, in order
 };
 
 // A directory of fake tools for PATH (never run by the fake runner).
@@ -48,6 +55,7 @@ RenderOptions options_with(const std::string& path_var) {
   o.path_var = path_var;
   o.tool_env = {"PATH=" + path_var, "HOME=/tmp"};
   o.timeout = 7s;
+  o.recurse = true;
   return o;
 }
 
@@ -184,18 +192,140 @@ TEST(RenderPlain, BadFilesAreErrors) {
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
 }
 
-TEST(RenderPlain, SymlinksOutsideAreSkippedAndReported) {
+TEST(RenderPlain, ARepositoryWithASymlinkLeavingItIsRefused) {
+  // A mounted secret linked into the repository must never reach the manifests, whatever the
+  // render mode (Argo CD's repo-server refuses such a repository too).
   test_support::TempDir outside;
   const std::string secret = outside.write("secret.yaml", "kind: Secret\n");
+  for (const std::string link : {"link.yaml", "sub/deep/link.txt", "dir-link"}) {
+    for (const char* marker : {"", "Chart.yaml", "kustomization.yaml"}) {
+      test_support::TempDir dir;
+      dir.write("a.yaml", "kind: A\n");
+      if (*marker != '\0') {
+        dir.write(marker, "name: x\n");
+      }
+      dir.write("sub/deep/keep.yaml", "");
+      const std::string target = link == "dir-link" ? outside.path() : secret;
+      ASSERT_EQ(::symlink(target.c_str(), (dir.path() + "/" + link).c_str()), 0);
+      ToolDir tools({"helm", "kustomize"});
+      RenderOptions o = options_with(tools.path());
+      o.helm_release_name = "r";
+      FakeRunner runner;
+      auto got = render(dir.path(), o, runner);
+      ASSERT_FALSE(got) << link << " " << marker;
+      EXPECT_EQ(got.error().kind, ErrorKind::invalid_input);
+      EXPECT_NE(got.error().message.find("symlink that leaves it: " + link), std::string::npos)
+          << got.error().message;
+      EXPECT_EQ(got.error().message.find("Secret"), std::string::npos);
+      EXPECT_TRUE(runner.commands.empty()) << "no tool ran";
+    }
+  }
+  // Links that stay inside are fine; a dangling one pointing inside too.
   test_support::TempDir dir;
   dir.write("a.yaml", "kind: A\n");
-  ASSERT_EQ(::symlink(secret.c_str(), (dir.path() + "/link.yaml").c_str()), 0);
+  dir.write("base/b.yaml", "kind: B\n");
+  ASSERT_EQ(::symlink("base/b.yaml", (dir.path() + "/b-link.yml").c_str()), 0);
+  ASSERT_EQ(::symlink("gone.yaml", (dir.path() + "/dangling.txt").c_str()), 0);
   FakeRunner runner;
-  auto got = render(dir.path(), options_with(""), runner);
+  RenderOptions o = options_with("");
+  o.recurse = false;
+  auto got = render(dir.path(), o, runner);
   ASSERT_TRUE(got) << got.error().message;
-  EXPECT_EQ(got->manifests, "kind: A\n");
-  EXPECT_EQ(got->skipped,
-            std::vector<std::string>{"link.yaml: symlink to a file outside the directory"});
+  EXPECT_EQ(got->manifests, "kind: A\n---\nkind: B\n");
+}
+
+TEST(RenderPlain, ArgoCdDirectoryRules) {
+  // recurse off by default; only manifest names; exclude before include; {a,b} alternatives.
+  test_support::TempDir dir;
+  dir.write("a.yaml", "kind: A\n");
+  dir.write("b.yml", "kind: B\n");
+  dir.write("c.json", "{\"kind\": \"C\"}\n");
+  dir.write("README.md", "# not a manifest\n");
+  dir.write("sub/d.yaml", "kind: D\n");
+  struct Case {
+    std::vector<std::string> include, exclude;
+    bool recurse;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {{}, {}, false, {"a.yaml", "b.yml", "c.json"}},
+      {{}, {}, true, {"a.yaml", "b.yml", "c.json", "sub/d.yaml"}},
+      {{"{*.yml,*.json}"}, {}, false, {"b.yml", "c.json"}},
+      {{"*"}, {"{a.*,c.*}"}, true, {"b.yml", "sub/d.yaml"}},
+      {{"*.md"}, {}, false, {}},
+      {{"*.yaml"}, {"*.yaml"}, true, {}},
+      {{"{sub/{d,e},a}.yaml"}, {}, true, {"a.yaml", "sub/d.yaml"}},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    RenderOptions o = options_with("");
+    o.include = cases[i].include;
+    o.exclude = cases[i].exclude;
+    o.recurse = cases[i].recurse;
+    FakeRunner runner;
+    auto got = render(dir.path(), o, runner);
+    ASSERT_TRUE(got) << i << ": " << got.error().message;
+    EXPECT_EQ(got->files, cases[i].want) << i;
+  }
+  RenderOptions defaults;
+  EXPECT_FALSE(defaults.recurse);
+  RenderOptions bad = options_with("");
+  bad.include = {"{a,b"};
+  FakeRunner runner;
+  auto got = render(dir.path(), bad, runner);
+  ASSERT_FALSE(got);
+  EXPECT_NE(got.error().message.find("unclosed '{'"), std::string::npos) << got.error().message;
+}
+
+TEST(RenderPlain, JsonnetRunsInAChildWithTheJob) {
+  test_support::TempDir repo;
+  repo.write("app/main.jsonnet", "{kind: 'A'}");
+  repo.write("lib/x.libsonnet", "{}");
+  repo.write("app/a.yaml", "kind: Y\n");
+  RenderOptions o = options_with("");
+  o.repo_root = repo.path();
+  o.jsonnet_program = {"/usr/bin/true", "jsonnet-eval"};
+  o.jsonnet_ext_vars = {{"env", "prod"}};
+  o.jsonnet_tla_code = {{"replicas", "3"}};
+  o.jsonnet_libs = {"lib"};
+  FakeRunner runner;
+  runner.answer = Output{0, 0, R"([{"apiVersion":"v1","kind":"ConfigMap"},null,{"kind":"B"}])", "",
+                         0, false};
+  auto got = render(repo.path() + "/app", o, runner);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->manifests, "kind: Y\n---\n{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}\n---\n"
+                            "{\"kind\":\"B\"}\n");
+  ASSERT_EQ(runner.commands.size(), 1u);
+  const Command& c = runner.commands.front();
+  EXPECT_EQ(c.argv, o.jsonnet_program);
+  ASSERT_TRUE(c.stdin_data);
+  auto job = job_from_json(*c.stdin_data);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->file, repo.path() + "/app/main.jsonnet");
+  EXPECT_EQ(job->root, repo.path());
+  EXPECT_EQ(job->libs, std::vector<std::string>{repo.path() + "/lib"});
+  EXPECT_EQ(job->ext_vars.at("env"), "prod");
+  EXPECT_EQ(job->tla_code.at("replicas"), "3");
+
+  // Failures: the evaluator's message; a library outside the repository; output not objects.
+  runner.answer = Output{1, 0, "", "RUNTIME ERROR: boom\n\tmain.jsonnet:1:1-5\n", 0, false};
+  auto failed = render(repo.path() + "/app", o, runner);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("main.jsonnet: Jsonnet evaluation failed"),
+            std::string::npos);
+  EXPECT_NE(failed.error().message.find("RUNTIME ERROR: boom"), std::string::npos);
+  o.jsonnet_libs = {"../../etc"};
+  auto outside = render(repo.path() + "/app", o, runner);
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message.find("outside the application's repository"),
+            std::string::npos)
+      << outside.error().message;
+  o.jsonnet_libs = {};
+  runner.answer = Output{0, 0, "[1, 2]", "", 0, false};
+  auto scalars = render(repo.path() + "/app", o, runner);
+  ASSERT_FALSE(scalars);
+  EXPECT_NE(scalars.error().message.find("non-object"), std::string::npos);
+  o.jsonnet_program.clear();
+  EXPECT_FALSE(render(repo.path() + "/app", o, runner));
 }
 
 TEST(RenderKustomize, PrefersKustomizeThenKubectl) {
@@ -283,53 +413,151 @@ TEST(RenderTools, FailureGivesStatusAndStderrTailNeverOutput) {
             std::string::npos);
 }
 
-TEST(RenderHelm, ExactArguments) {
-  test_support::TempDir app;
-  app.write("Chart.yaml", "name: web\n");
+TEST(RenderHelm, ExactArgumentsAsArgoCdBuildsThem) {
+  test_support::TempDir repo;
+  repo.write("charts/web/Chart.yaml", "name: web\n");
+  repo.write("charts/web/values-prod.yaml", "x: 1\n");
+  repo.write("values/common.yaml", "x: 2\n");
+  const std::string app = repo.path() + "/charts/web";
   ToolDir tools({"helm", "kubectl"});
   RenderOptions o = options_with(tools.path());
+  o.repo_root = repo.path();
   o.helm_release_name = "web";
   o.helm_namespace = "prod";
-  o.helm_values_files = {"values.yaml", "values-prod.yaml"};
-  o.helm_parameters = {{"image.tag", "v1.2.3"}, {"list", "a,b"}};
+  o.helm_values_files = {"../../values/common.yaml", "values-prod.yaml", "/values/common.yaml"};
+  o.helm_parameters = {{"image.tag", "v1.2.3"}, {"list", "a,b"}, {"arr", "{a,b}"}, {"esc", "x\\,y"}};
+  o.helm_string_parameters = {{"port", "8080"}};
   o.kube_version = "1.29.0";
   o.kube_api_versions = {"v1", "apps/v1/Deployment"};
   FakeRunner runner;
-  auto got = render(app.path(), o, runner);
+  auto got = render(app, o, runner);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->mode, RenderMode::helm);
   ASSERT_EQ(runner.commands.size(), 1u);
   const std::vector<std::string> want = {tools.path() + "/helm",
                                          "template",
-                                         "web",
                                          ".",
+                                         "--name-template",
+                                         "web",
                                          "--namespace",
                                          "prod",
-                                         "-f",
-                                         "values.yaml",
-                                         "-f",
-                                         "values-prod.yaml",
+                                         "--kube-version",
+                                         "1.29.0",
+                                         "--set",
+                                         "arr={a,b}",
+                                         "--set",
+                                         "esc=x\\,y",
                                          "--set",
                                          "image.tag=v1.2.3",
                                          "--set",
                                          "list=a\\,b",
-                                         "--kube-version",
-                                         "1.29.0",
+                                         "--set-string",
+                                         "port=8080",
+                                         "--values",
+                                         repo.path() + "/values/common.yaml",
+                                         "--values",
+                                         app + "/values-prod.yaml",
+                                         "--values",
+                                         repo.path() + "/values/common.yaml",
                                          "--api-versions",
                                          "v1",
                                          "--api-versions",
-                                         "apps/v1/Deployment"};
+                                         "apps/v1/Deployment",
+                                         "--include-crds"};
   EXPECT_EQ(runner.commands.front().argv, want);
-  EXPECT_EQ(runner.commands.front().cwd, app.path());
+  EXPECT_EQ(runner.commands.front().cwd, app);
   EXPECT_EQ(runner.commands.front().env, o.tool_env);
 
-  // The minimum: release name only.
+  // The minimum: release name only; CRDs skipped on request.
   RenderOptions minimal = options_with(tools.path());
   minimal.helm_release_name = "r";
+  minimal.helm_skip_crds = true;
   FakeRunner r2;
-  ASSERT_TRUE(render(app.path(), minimal, r2));
-  EXPECT_EQ(r2.commands.front().argv,
-            (std::vector<std::string>{tools.path() + "/helm", "template", "r", "."}));
+  ASSERT_TRUE(render(app, minimal, r2));
+  EXPECT_EQ(r2.commands.front().argv, (std::vector<std::string>{tools.path() + "/helm", "template",
+                                                                ".", "--name-template", "r"}));
+}
+
+TEST(RenderHelm, ValuesFilesStayInTheRepository) {
+  test_support::TempDir outside;
+  const std::string secret = outside.write("token", "s3cr3t\n");
+  test_support::TempDir repo;
+  repo.write("app/Chart.yaml", "name: web\n");
+  ToolDir tools({"helm"});
+  struct Case {
+    std::string file;
+    ErrorKind kind;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"../../" + outside.path().substr(1) + "/token", ErrorKind::invalid_input,
+       "resolves outside the application's repository"},
+      {secret, ErrorKind::not_found, "no such file"}, // absolute = relative to the repo root
+      {"../..", ErrorKind::invalid_input, "outside"},
+      {"missing.yaml", ErrorKind::not_found, "no such file"},
+  };
+  for (const auto& c : cases) {
+    RenderOptions o = options_with(tools.path());
+    o.repo_root = repo.path();
+    o.helm_release_name = "web";
+    o.helm_values_files = {c.file};
+    FakeRunner runner;
+    auto got = render(repo.path() + "/app", o, runner);
+    ASSERT_FALSE(got) << c.file;
+    EXPECT_EQ(got.error().kind, c.kind) << got.error().message;
+    EXPECT_NE(got.error().message.find(c.message), std::string::npos) << got.error().message;
+    EXPECT_EQ(got.error().message.find("s3cr3t"), std::string::npos);
+    EXPECT_TRUE(runner.commands.empty());
+  }
+}
+
+TEST(RenderHelm, MissingDependenciesAreBuiltThenTemplatedAgain) {
+  test_support::TempDir repo;
+  repo.write("app/Chart.yaml", "name: web\ndependencies:\n- name: common\n  version: 1.0.0\n"
+                               "  repository: file://../common\n- name: redis\n"
+                               "  repository: https://charts.example.com\n");
+  repo.write("common/Chart.yaml", "name: common\n");
+  ToolDir tools({"helm"});
+  RenderOptions o = options_with(tools.path());
+  o.repo_root = repo.path();
+  o.helm_release_name = "web";
+  const Output missing{1, 0, "", "Error: found in Chart.yaml, but missing in charts/ directory: "
+                                 "common, redis\n", 0, false};
+  const Output built{0, 0, "", "Saving 2 charts\n", 0, false};
+  const Output rendered{0, 0, "kind: Rendered\n", "", 0, false};
+  FakeRunner runner;
+  runner.queue = {missing, built, rendered};
+  auto got = render(repo.path() + "/app", o, runner);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(runner.commands.size(), 3u);
+  EXPECT_EQ(runner.commands[1].argv,
+            (std::vector<std::string>{tools.path() + "/helm", "dependency", "build"}));
+  EXPECT_EQ(runner.commands[2].argv, runner.commands[0].argv);
+  EXPECT_EQ(got->manifests, "kind: Rendered\n");
+  ASSERT_FALSE(got->warnings.empty());
+
+  // A remote dependency that cannot be fetched: an error naming the dependencies.
+  const Output unreachable{1, 0, "", "Error: no repository definition for "
+                                     "https://charts.example.com\n", 0, false};
+  FakeRunner r2;
+  r2.queue = {missing, unreachable};
+  auto failed = render(repo.path() + "/app", o, r2);
+  ASSERT_FALSE(failed);
+  for (const char* part : {"redis (https://charts.example.com)", "common (file://../common)",
+                           "no repository definition"}) {
+    EXPECT_NE(failed.error().message.find(part), std::string::npos) << failed.error().message;
+  }
+  // A file:// dependency outside the repository is refused before helm packages it.
+  repo.write("app/Chart.yaml", "name: web\ndependencies: [{name: x, repository: "
+                               "\"file://../../../../etc\"}]\n");
+  FakeRunner r3;
+  r3.queue = {missing};
+  auto refused = render(repo.path() + "/app", o, r3);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("outside the application's repository"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(r3.commands.size(), 1u) << "helm dependency build never ran";
 }
 
 TEST(RenderHelm, Errors) {
@@ -348,7 +576,7 @@ TEST(RenderHelm, Errors) {
       {no_helm.path(), "web", {}, ErrorKind::not_found, "helm is not on the PATH"},
       {tools.path(), "", {}, ErrorKind::invalid_input, "release name is empty"},
       {tools.path(), "--debug", {}, ErrorKind::invalid_input, "helm-release-name \"--debug\""},
-      {tools.path(), "web", {"--post-renderer=x"}, ErrorKind::invalid_input, "helm-values-files"},
+      {tools.path(), "web", {"--post-renderer=x"}, ErrorKind::not_found, "helm-values-files"},
   };
   for (const auto& c : cases) {
     RenderOptions o = options_with(c.path_var);
@@ -363,6 +591,24 @@ TEST(RenderHelm, Errors) {
   }
 }
 
+TEST(RenderKustomize, BuildOptionsAndWarnings) {
+  test_support::TempDir app;
+  app.write("kustomization.yaml", "resources: []\n");
+  ToolDir tools({"kustomize"});
+  RenderOptions o = options_with(tools.path());
+  o.kustomize_build_options = {"--enable-helm", "--load-restrictor", "LoadRestrictionsNone"};
+  FakeRunner runner;
+  runner.answer = Output{0, 0, "kind: A\n", "# Warning: 'commonLabels' is deprecated.\n\n", 0,
+                         false};
+  auto got = render(app.path(), o, runner);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(runner.commands.front().argv,
+            (std::vector<std::string>{tools.path() + "/kustomize", "build", ".", "--enable-helm",
+                                      "--load-restrictor", "LoadRestrictionsNone"}));
+  EXPECT_EQ(got->warnings,
+            std::vector<std::string>{"# Warning: 'commonLabels' is deprecated."});
+}
+
 TEST(RenderOptionsFromSettings, CopiesTheRenderSettings) {
   Settings s;
   s.render.value = RenderMode::helm;
@@ -370,8 +616,17 @@ TEST(RenderOptionsFromSettings, CopiesTheRenderSettings) {
   s.recurse.value = false;
   s.helm_release_name.value = "rel";
   s.helm_parameters.value = {{"a", "b"}};
+  s.helm_string_parameters.value = {{"c", "1"}};
+  s.helm_skip_crds.value = true;
   s.kube_api_versions.value = {"v1"};
+  s.kustomize_build_options.value = "  --enable-helm\t--load-restrictor  LoadRestrictionsNone ";
+  s.jsonnet_libs.value = {"vendor"};
   const RenderOptions o = render_options(s);
+  EXPECT_EQ(o.helm_string_parameters.at("c"), "1");
+  EXPECT_TRUE(o.helm_skip_crds);
+  EXPECT_EQ(o.kustomize_build_options,
+            (std::vector<std::string>{"--enable-helm", "--load-restrictor", "LoadRestrictionsNone"}));
+  EXPECT_EQ(o.jsonnet_libs, std::vector<std::string>{"vendor"});
   EXPECT_EQ(o.mode, RenderMode::helm);
   EXPECT_EQ(o.include, std::vector<std::string>{"*.y*ml"});
   EXPECT_FALSE(o.recurse);

@@ -38,9 +38,9 @@ TEST(Settings, Defaults) {
   EXPECT_EQ(s.specs.source, Source::default_value);
   EXPECT_FALSE(s.keep_specs.value);
   EXPECT_EQ(s.render.value, RenderMode::auto_detect);
-  EXPECT_EQ(s.include.value, (std::vector<std::string>{"*.yaml", "*.yml", "*.json"}));
+  EXPECT_EQ(s.include.value, (std::vector<std::string>{"*.yaml", "*.yml", "*.json", "*.jsonnet"}));
   EXPECT_TRUE(s.exclude.value.empty());
-  EXPECT_TRUE(s.recurse.value);
+  EXPECT_FALSE(s.recurse.value) << "Argo CD's directory.recurse is off by default";
   EXPECT_EQ(s.helm_release_name.value, "web");
   EXPECT_EQ(s.helm_release_name.source, Source::default_value);
   EXPECT_EQ(s.helm_release_name.origin, "ARGOCD_APP_NAME");
@@ -144,9 +144,21 @@ TEST(Settings, EverySettingFromEverySource) {
       {"helm-namespace", "ns"},
       {"helm-values-files", "v.yaml"},
       {"helm-parameters", "k=v"},
+      {"helm-string-parameters", "s=1"},
+      {"helm-skip-crds", "true"},
       {"kube-version", "1.30.1"},
       {"kube-api-versions", "v1"},
+      {"jsonnet-ext-vars", "a=b"},
+      {"jsonnet-ext-code", "c=1+1"},
+      {"jsonnet-tlas", "t=x"},
+      {"jsonnet-tla-code", "u=true"},
+      {"jsonnet-libs", "lib"},
       {"pin-digests", "true"},
+      {"allow-empty", "true"},
+      {"strict", "true"},
+      {"log-level", "debug"},
+      {"argocd-namespace", "cd"},
+      {"kustomize-build-options", "--enable-helm"},
       {"registries-conf", "/r"},
       {"secrets-dir", "/s"},
       {"cache-dir", "/c"},
@@ -163,6 +175,16 @@ TEST(Settings, EverySettingFromEverySource) {
         continue; // maps come from ARGOCD_APP_PARAMETERS only
       }
       const Vars vars = {{var, sample.at(name)}};
+      if (info.scope == Scope::operator_only && var != env_variable(name)) {
+        // The Application may not set what belongs to the operator.
+        auto refused = resolve_settings(lookup(vars));
+        ASSERT_FALSE(refused) << name << " from " << var;
+        EXPECT_NE(refused.error().message.find("setting " + name + " is operator configuration"),
+                  std::string::npos)
+            << refused.error().message;
+        EXPECT_NE(refused.error().message.find(var), std::string::npos) << refused.error().message;
+        continue;
+      }
       const Settings s = resolve(vars);
       bool found = false;
       for (const auto& line : describe(s)) {
@@ -189,6 +211,86 @@ TEST(Settings, EverySettingFromEverySource) {
   EXPECT_EQ(s.timeout.value, 10s);
   EXPECT_EQ(s.parallel.value, 8u);
   EXPECT_EQ(s.cache_dir.value, "/c");
+  EXPECT_TRUE(s.helm_skip_crds.value);
+  EXPECT_EQ(s.helm_string_parameters.value, (std::map<std::string, std::string>{{"s", "1"}}));
+  EXPECT_EQ(s.jsonnet_ext_code.value, (std::map<std::string, std::string>{{"c", "1+1"}}));
+  EXPECT_EQ(s.jsonnet_libs.value, std::vector<std::string>{"lib"});
+  EXPECT_TRUE(s.allow_empty.value);
+  EXPECT_TRUE(s.strict.value);
+  EXPECT_EQ(s.log_level.value, "debug");
+  EXPECT_EQ(s.argocd_namespace.value, "cd");
+  EXPECT_EQ(s.kustomize_build_options.value, "--enable-helm");
+}
+
+TEST(Settings, ArgoCdSendsNullForNoParameters) {
+  // A plugin source without parameters (plugin: {}, env only): Argo CD marshals a nil slice.
+  for (const char* text : {"null", " null\n", "[]", ""}) {
+    auto got = resolve_settings(lookup({{"ARGOCD_APP_PARAMETERS", text}, {"ARGOCD_APP_NAME", "web"}}));
+    ASSERT_TRUE(got) << text << ": " << got.error().message;
+    EXPECT_TRUE(got->unknown_parameters.empty());
+    EXPECT_EQ(got->render.value, RenderMode::auto_detect);
+  }
+  auto absent = resolve_settings(lookup({{"ARGOCD_APP_NAME", "web"}}));
+  ASSERT_TRUE(absent);
+  for (const char* text : {"{}", "\"x\"", "nul"}) {
+    EXPECT_FALSE(resolve_settings(lookup({{"ARGOCD_APP_PARAMETERS", text}}))) << text;
+  }
+}
+
+TEST(Settings, OperatorSettingsRefusedFromTheApplication) {
+  // ARGOCD_APP_PARAMETERS, PARAM_*, ARGOCD_ENV_*: all written by the app team.
+  const std::vector<Vars> attempts = {
+      {{"ARGOCD_APP_PARAMETERS", R"([{"name":"registries-conf","string":"regs.conf"}])"}},
+      {{"PARAM_SECRETS_DIR", "/var/run/secrets"}},
+      {{"ARGOCD_ENV_IMAGEUPDATER_CACHE_DIR", "/tmp/x"}},
+      {{"ARGOCD_ENV_IMAGEUPDATER_KUSTOMIZE_BUILD_OPTIONS", "--enable-alpha-plugins --enable-exec"}},
+      {{"PARAM_ARGOCD_NAMESPACE", "team-b"}},
+      {{"PARAM_TIMEOUT", "0"}},
+  };
+  for (const auto& vars : attempts) {
+    auto got = resolve_settings(lookup(vars));
+    ASSERT_FALSE(got) << vars.begin()->first;
+    EXPECT_EQ(got.error().kind, ErrorKind::invalid_input);
+    EXPECT_NE(got.error().message.find("operator configuration"), std::string::npos)
+        << got.error().message;
+  }
+  // The sidecar's own environment sets them.
+  const Settings s = resolve({{"IMAGEUPDATER_REGISTRIES_CONF", "/etc/iu/registries.conf"}});
+  EXPECT_EQ(s.registries_conf.value, "/etc/iu/registries.conf");
+  EXPECT_EQ(s.registries_conf.source, Source::environment);
+}
+
+TEST(Settings, AppIdentity) {
+  struct Case {
+    std::string app_name;
+    std::string control_plane;
+    std::string name, ns;
+  };
+  const std::vector<Case> cases = {
+      {"web", "argocd", "web", "argocd"},
+      {"team-a_web", "argocd", "web", "team-a"},
+      {"team-a_web.v2", "argocd", "web.v2", "team-a"},
+      {"web", "cd", "web", "cd"},
+      {"", "argocd", "", "argocd"},
+  };
+  for (const auto& c : cases) {
+    auto got = parse_app_identity(c.app_name, c.control_plane);
+    ASSERT_TRUE(got) << c.app_name << ": " << got.error().message;
+    EXPECT_EQ(got->name, c.name) << c.app_name;
+    EXPECT_EQ(got->namespace_, c.ns) << c.app_name;
+    EXPECT_EQ(got->instance, c.app_name);
+  }
+  for (const char* bad : {"Team_web", "a_", "_web", "a_b_c", "x_-web", "web/../x"}) {
+    auto got = parse_app_identity(bad, "argocd");
+    EXPECT_FALSE(got) << bad;
+  }
+  // The release name is the bare name; the namespace part is the Application's namespace.
+  const Settings s = resolve({{"ARGOCD_APP_NAME", "team-a_web"}});
+  EXPECT_EQ(s.helm_release_name.value, "web");
+  EXPECT_EQ(s.app.namespace_, "team-a");
+  auto bad = resolve_settings(lookup({{"ARGOCD_APP_NAME", "Bad_Name"}}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("ARGOCD_APP_NAME"), std::string::npos);
 }
 
 TEST(Settings, Arrays) {
@@ -332,7 +434,7 @@ TEST(Settings, TableAndDescribe) {
     EXPECT_TRUE(lines[i].starts_with(names[i] + "=")) << lines[i];
   }
   EXPECT_EQ(lines[2], "render=kustomize (plugin env ARGOCD_ENV_IMAGEUPDATER_RENDER)");
-  EXPECT_EQ(lines[16], "cache-ttl=120s (default)");
+  EXPECT_EQ(lines[28], "cache-ttl=120s (default)");
   EXPECT_EQ(to_string(SettingKind::boolean), std::string("bool"));
 }
 
