@@ -18,6 +18,7 @@ test_pkgs=(
   python3 curl jq hyperfine wrk       # wrk: load runs of the REST API (bench/api.sh)
   docker-registry skopeo apache2-utils openssl   # integration tests: tests/harness (htpasswd = apache2-utils)
   git lighttpd lighttpd-mod-openssl python3-paramiko openssh-client  # tests/harness git servers
+  jsonnet                             # the Jsonnet CLI: reference output for the plugin's Jsonnet tests
 )
 
 want=("${build_pkgs[@]}")

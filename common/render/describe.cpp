@@ -82,6 +82,7 @@ std::vector<std::string> describe(const Settings& s) {
   add(out, "log-level", s.log_level);
   add(out, "argocd-namespace", s.argocd_namespace);
   add(out, "kustomize-build-options", s.kustomize_build_options);
+  add(out, "render-timeout", s.render_timeout);
   add(out, "registries-conf", s.registries_conf);
   add(out, "secrets-dir", s.secrets_dir);
   add(out, "cache-dir", s.cache_dir);

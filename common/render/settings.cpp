@@ -73,6 +73,10 @@ constexpr std::array k_settings{
                 k_operator},
     SettingInfo{"kustomize-build-options", SettingKind::string, "",
                 "extra kustomize build flags, as argocd-cm's kustomize.buildOptions", k_operator},
+    SettingInfo{"render-timeout", SettingKind::string, "60s",
+                "bound on each rendering tool run (helm, kustomize, Jsonnet); Argo CD's own exec "
+                "timeout is 90s",
+                k_operator},
     SettingInfo{"registries-conf", SettingKind::string, "", "argocd-image-updater registries.conf",
                 k_operator},
     SettingInfo{"secrets-dir", SettingKind::string, "", "directory of mounted pull secrets",
@@ -656,6 +660,7 @@ util::Result<Settings> resolve_settings(const EnvLookup& env) {
   step(resolve_one(f, "strict", default_raw("false"), as_bool, s.strict));
   step(resolve_one(f, "log-level", default_raw("info"), as_level, s.log_level));
   step(resolve_one(f, "kustomize-build-options", none, as_string, s.kustomize_build_options));
+  step(resolve_one(f, "render-timeout", default_raw("60s"), as_duration, s.render_timeout));
   step(resolve_one(f, "registries-conf", none, as_string, s.registries_conf));
   step(resolve_one(f, "secrets-dir", none, as_string, s.secrets_dir));
   step(resolve_one(f, "cache-dir", none, as_string, s.cache_dir));

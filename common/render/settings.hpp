@@ -114,6 +114,7 @@ struct Settings {
   // Operator settings (sidecar environment > default).
   Value<std::string> argocd_namespace;           // argocd: Argo CD's control-plane namespace
   Value<std::string> kustomize_build_options;    // "" (argocd-cm kustomize.buildOptions)
+  Value<std::chrono::nanoseconds> render_timeout; // 60s, per tool run
   Value<std::string> registries_conf;            // "" = none
   Value<std::string> secrets_dir;                // "" = none
   Value<std::string> cache_dir;                  // "" = the caller's default

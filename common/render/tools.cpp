@@ -339,6 +339,9 @@ RenderOptions render_options(const Settings& s) {
   o.helm_string_parameters = s.helm_string_parameters.value;
   o.helm_skip_crds = s.helm_skip_crds.value;
   o.kustomize_build_options = util::split_fields(s.kustomize_build_options.value);
+  if (s.render_timeout.value.count() > 0) {
+    o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.render_timeout.value);
+  }
   o.kube_version = s.kube_version.value;
   o.kube_api_versions = s.kube_api_versions.value;
   return o;

@@ -352,3 +352,24 @@ TEST(Rewrite, ScannerLimitsApply) {
 
 } // namespace
 } // namespace common::manifest
+
+namespace common::manifest {
+namespace {
+
+TEST(Rewrite, MatchesCountGovernedValuesChangedOrNot) {
+  // Per override: values governed (images, Kustomize entries, Helm paths), also when already
+  // current; 0 = the override matched nothing (the plugin warns about it).
+  auto overrides = testing::parse_overrides_file(
+      "--image nginx=:1.27\n--image redis=:7.2\n--image ghcr.io/acme/absent=:1.0\n");
+  ASSERT_TRUE(overrides) << overrides.error().message;
+  const std::string input = deployment("      - image: nginx:1.27\n      - image: nginx:1.25\n"
+                                       "      - image: redis:7.0\n") +
+                            "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: "
+                            "Kustomization\nimages:\n- name: redis\n  newTag: \"7.2\"\n";
+  auto result = rewrite(input, "in.yaml", *overrides);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->matches, (std::vector<std::size_t>{2, 2, 0}));
+}
+
+} // namespace
+} // namespace common::manifest

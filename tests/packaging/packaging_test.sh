@@ -76,7 +76,7 @@ expected = {  # name -> collectionType
     "jsonnet-ext-code": "map", "jsonnet-tlas": "map", "jsonnet-tla-code": "map",
     "jsonnet-libs": "array", "allow-empty": "string", "strict": "string", "log-level": "string"}
 operator_only = {"registries-conf", "secrets-dir", "cache-dir", "cache-ttl", "timeout", "parallel",
-                 "argocd-namespace", "kustomize-build-options"}
+                 "argocd-namespace", "kustomize-build-options", "render-timeout"}
 names = [a.get("name") for a in static]
 want(len(names) == len(set(names)), "parameter names repeat: %s" % names)
 want(set(names) == set(expected), "announced %s, expected %s" % (sorted(names), sorted(expected)))

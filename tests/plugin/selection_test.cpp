@@ -133,3 +133,73 @@ TEST(Fingerprint, SameImagesSameFingerprintWhateverTheOrder) {
 
 } // namespace
 } // namespace common::plugin
+
+namespace common::plugin {
+namespace {
+
+TEST(SelectForApp, ComparesTheApplicationsNamespaceWhenTheSpecNamesOne) {
+  auto all = load(R"(apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: a}
+spec: {kind: argocd, images: ["web=nginx"], argocd: {app: {name: web, namespace: team-a}}}
+---
+apiVersion: gitops.kubesphere.io/v1alpha1
+kind: ImageUpdater
+metadata: {name: b}
+spec: {kind: argocd, images: ["web=nginx"], argocd: {app: {name: web}}}
+)");
+  const auto in_a = select_for_app(all, "web", "team-a");
+  ASSERT_EQ(in_a.updaters.size(), 2u);
+  const auto in_b = select_for_app(all, "web", "team-b");
+  ASSERT_EQ(in_b.updaters.size(), 1u);
+  EXPECT_EQ(in_b.updaters[0].metadata.name, "b");
+  ASSERT_EQ(in_b.skipped.size(), 1u);
+  EXPECT_NE(in_b.skipped[0].find("for application team-a/web, not team-b/web"),
+            std::string::npos)
+      << in_b.skipped[0];
+}
+
+TEST(CheckCredentials, OnlyTheApplicationsOwnNamespace) {
+  struct Case {
+    std::string secret;     // spec.argocd.secret.web
+    std::string metadata;   // metadata.namespace, "" = none
+    std::string error_part; // "" = allowed
+  };
+  const std::vector<Case> cases = {
+      {"", "", ""},
+      {"regcred", "", ""}, // bare: the Application's namespace
+      {"pullsecret:team-a/regcred", "", ""},
+      {"secret:team-a/creds#token", "", ""},
+      {"team-a/regcred", "", ""},
+      {"regcred", "team-b", "namespace \"team-b\""}, // the spec's own namespace is not trusted
+      {"pullsecret:team-b/regcred", "", "namespace \"team-b\""},
+      {"secret:kube-system/creds#token", "", "namespace \"kube-system\""},
+      {"env:AWS_SECRET_ACCESS_KEY", "", "operator configuration"},
+      {"ext:/bin/sh", "", "operator configuration"},
+  };
+  for (const auto& c : cases) {
+    std::string doc = "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\n"
+                      "metadata: {name: u" +
+                      (c.metadata.empty() ? std::string() : ", namespace: " + c.metadata) +
+                      "}\nspec:\n  kind: argocd\n  images: [\"web=nginx\"]\n  argocd:\n"
+                      "    app: {name: web}\n";
+    if (!c.secret.empty()) {
+      doc += "    secret:\n      web: \"" + c.secret + "\"\n";
+    }
+    auto loaded = spec::parse_stream(doc, "specs.yaml", {}, "team-a");
+    ASSERT_FALSE(spec::has_errors(loaded.diagnostics)) << c.secret;
+    auto got = check_credentials(loaded.updaters, "team-a");
+    if (c.error_part.empty()) {
+      EXPECT_TRUE(got) << c.secret << ": " << got.error().message;
+      continue;
+    }
+    ASSERT_FALSE(got) << c.secret;
+    EXPECT_NE(got.error().message.find(c.error_part), std::string::npos) << got.error().message;
+    EXPECT_NE(got.error().message.find("specs.yaml:"), std::string::npos) << got.error().message;
+    EXPECT_NE(got.error().message.find("spec.argocd.secret.web"), std::string::npos)
+        << got.error().message;
+  }
+}
+
+} // namespace
+} // namespace common::plugin

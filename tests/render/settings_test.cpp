@@ -159,6 +159,7 @@ TEST(Settings, EverySettingFromEverySource) {
       {"log-level", "debug"},
       {"argocd-namespace", "cd"},
       {"kustomize-build-options", "--enable-helm"},
+      {"render-timeout", "5s"},
       {"registries-conf", "/r"},
       {"secrets-dir", "/s"},
       {"cache-dir", "/c"},
@@ -434,7 +435,7 @@ TEST(Settings, TableAndDescribe) {
     EXPECT_TRUE(lines[i].starts_with(names[i] + "=")) << lines[i];
   }
   EXPECT_EQ(lines[2], "render=kustomize (plugin env ARGOCD_ENV_IMAGEUPDATER_RENDER)");
-  EXPECT_EQ(lines[28], "cache-ttl=120s (default)");
+  EXPECT_EQ(lines[29], "cache-ttl=120s (default)");
   EXPECT_EQ(to_string(SettingKind::boolean), std::string("bool"));
 }
 
