@@ -8,7 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh release imageupdater-cmp >/dev/null
+# Everything the demo and later commands use (imageupdater-tls.so too: https registries need it),
+# with ninja's progress on the terminal.
+echo "== build (Release, build/; the first build takes several minutes on 2 cores)"
+scripts/build.sh release imageupdater-cmp imageupdater-flux-source imageupdater-tls
 cmp=$(realpath build/bin/imageupdater-cmp)
 
 work=$(mktemp -d /tmp/imageupdater-demo.XXXXXX)
@@ -32,7 +35,10 @@ echo "== resolve it (registry client, shared cache in $work/cache)"
 "$cmp" resolve -f "$work/app/imageupdater.yaml" --cache-dir "$work/cache"
 
 echo "== generate, as Argo CD's cmp-server runs it (cwd = the app; manifests on stdout, logs on stderr)"
+# The environment Argo CD gives the plugin for kustomize/examples/application-plain.yaml: an
+# env-only plugin source (so ARGOCD_APP_PARAMETERS is the text "null") with recurse on.
 (cd "$work/app" && env ARGOCD_APP_NAME=demo-plain ARGOCD_APP_NAMESPACE=demo \
+  ARGOCD_APP_SOURCE_PATH=. ARGOCD_APP_PARAMETERS=null ARGOCD_ENV_IMAGEUPDATER_RECURSE=true \
   IMAGEUPDATER_CACHE_DIR="$work/cache" "$cmp" generate 2>"$work/generate.log")
 echo "== what generate logged"
 cat "$work/generate.log"
