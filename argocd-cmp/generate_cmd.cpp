@@ -1,6 +1,5 @@
 #include "argocd-cmp/generate_cmd.hpp"
 
-#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -178,11 +177,11 @@ std::variant<std::string, int> inject(const std::vector<common::spec::ImageUpdat
     return k_exit_render_failed;
   }
   for (const auto& row : manifest::to_rows(rewritten->changes)) {
-    log.info("image injected", {{"object", row.object.kind + " " + row.object.namespace_name + "/" +
-                                               row.object.name},
-                                {"field", row.change.field},
-                                {"old", row.change.old_value},
-                                {"new", row.change.new_value}});
+    log.info("image injected",
+             {{"object", row.object.kind + " " + row.object.namespace_name + "/" + row.object.name},
+              {"field", row.change.field},
+              {"old", row.change.old_value},
+              {"new", row.change.new_value}});
   }
   // A spec that silently does nothing is visible: each governed image must match something.
   std::size_t unmatched = 0;
@@ -239,7 +238,8 @@ int run_generate(const GenerateArgs& args, const Io& io) {
 
   // The repository, refused whole when it holds a symlink that leaves it: from here on every
   // file read is the application's own.
-  auto root = render::repository_root(args.path, getenv_string("ARGOCD_APP_SOURCE_PATH").value_or(""));
+  auto root =
+      render::repository_root(args.path, getenv_string("ARGOCD_APP_SOURCE_PATH").value_or(""));
   if (!root) {
     log.error(root.error().message);
     return k_exit_usage;
@@ -339,8 +339,8 @@ int run_discover(const GenerateArgs& args, const Io& io) {
     return k_exit_failed;
   }
   // Specs with errors still match: generate then tells the user what is wrong, in Argo CD's UI.
-  const auto selected = plugin::select_for_app(found->updaters, settings->app.name,
-                                               settings->app.namespace_);
+  const auto selected =
+      plugin::select_for_app(found->updaters, settings->app.name, settings->app.namespace_);
   if (!selected.updaters.empty()) {
     for (const auto& f : found->files) {
       std::fprintf(io.out, "%s\n", f.c_str());

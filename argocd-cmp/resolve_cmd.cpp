@@ -8,9 +8,9 @@
 
 #include "argocd-cmp/registry_run.hpp"
 #include "common/log/logger.hpp"
-#include "common/util/clock.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/spec/loader.hpp"
+#include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
 #include "common/util/file.hpp"
 

@@ -77,14 +77,12 @@ util::Result<void> check_credentials(const std::vector<spec::ImageUpdater>& upda
       if (const auto* p = std::get_if<credentials::PullSecret>(&parsed->what)) {
         if (p->ns != app_namespace) {
           return refuse("names a secret of namespace \"" + p->ns + "\"; this Application (" +
-                        std::string(app_namespace) +
-                        ") may use only secrets of its own namespace");
+                        std::string(app_namespace) + ") may use only secrets of its own namespace");
         }
       } else if (const auto* f = std::get_if<credentials::SecretField>(&parsed->what)) {
         if (f->ns != app_namespace) {
           return refuse("names a secret of namespace \"" + f->ns + "\"; this Application (" +
-                        std::string(app_namespace) +
-                        ") may use only secrets of its own namespace");
+                        std::string(app_namespace) + ") may use only secrets of its own namespace");
         }
       } else {
         return refuse("env: and ext: credentials read the plugin's environment or run a "

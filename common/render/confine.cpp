@@ -23,8 +23,8 @@ bool is_within(std::string_view root, std::string_view path) noexcept {
   if (root == "/") {
     return path.starts_with('/');
   }
-  return path == root || (path.starts_with(root) && path.size() > root.size() &&
-                          path[root.size()] == '/');
+  return path == root ||
+         (path.starts_with(root) && path.size() > root.size() && path[root.size()] == '/');
 }
 
 util::Result<std::string> repository_root(const std::string& app_dir,
@@ -54,10 +54,9 @@ util::Result<std::string> repository_root(const std::string& app_dir,
       continue;
     }
     if (root.filename() != *it) {
-      return util::fail(ErrorKind::invalid_input,
-                        "the application directory " + app.string() +
-                            " does not end with ARGOCD_APP_SOURCE_PATH " +
-                            util::quote(source_path));
+      return util::fail(ErrorKind::invalid_input, "the application directory " + app.string() +
+                                                      " does not end with ARGOCD_APP_SOURCE_PATH " +
+                                                      util::quote(source_path));
     }
     root = root.parent_path();
   }

@@ -19,8 +19,7 @@ namespace common::render {
 // the repository root, and when it is unknown: then the app directory is the root). Returns the
 // canonical root. Fails (invalid_input) when `source_path` is absolute or holds "..", or when the
 // app directory does not end with it; not_found when the directory does not exist.
-util::Result<std::string> repository_root(const std::string& app_dir,
-                                          std::string_view source_path);
+util::Result<std::string> repository_root(const std::string& app_dir, std::string_view source_path);
 
 // The canonical path of `path` (relative to `base`, or absolute meaning relative to `root`, as
 // Argo CD reads absolute value file paths), symlinks followed, when it exists and lies inside

@@ -77,10 +77,10 @@ char* import_callback(void* ctx, const char* base, const char* rel, char** found
     *success = 1;
     return vm_string(c.vm, *text);
   }
-  return vm_string(c.vm, "import " + util::quote(rel) + ": no such file in the importing "
-                                                        "directory, the libraries or the app");
+  return vm_string(c.vm, "import " + util::quote(rel) +
+                             ": no such file in the importing "
+                             "directory, the libraries or the app");
 }
-
 
 // Argo CD's reading: one object, or an array of objects with null items skipped. Throws what
 // nlohmann throws (a string that is not UTF-8 cannot be dumped); the caller catches it.

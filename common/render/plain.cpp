@@ -1,15 +1,14 @@
 // Plain directories: what Argo CD's directory source reads, concatenated into one stream.
 #include <algorithm>
-
 #include <filesystem>
 
 #include "common/policy/glob.hpp"
 #include "common/render/confine.hpp"
 #include "common/render/detail.hpp"
 #include "common/render/jsonnet.hpp"
-#include "common/util/strings.hpp"
 #include "common/util/dir.hpp"
 #include "common/util/file.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::render::detail {
 
@@ -107,9 +106,9 @@ util::Result<std::vector<std::string>> expand_braces(const std::string& pattern)
         }
         out.insert(out.end(), more->begin(), more->end());
         if (out.size() > k_max) {
-          return util::fail(ErrorKind::invalid_input,
-                            "pattern " + util::quote(pattern) + " expands to more than " +
-                                std::to_string(k_max) + " alternatives");
+          return util::fail(ErrorKind::invalid_input, "pattern " + util::quote(pattern) +
+                                                          " expands to more than " +
+                                                          std::to_string(k_max) + " alternatives");
         }
         from = to + 1;
       }
@@ -129,14 +128,14 @@ util::Result<std::vector<policy::Glob>> globs(const std::vector<std::string>& pa
   for (const auto& p : patterns) {
     auto expanded = expand_braces(p);
     if (!expanded) {
-      return util::fail(ErrorKind::invalid_input, std::string(what) + " " + expanded.error().message);
+      return util::fail(ErrorKind::invalid_input,
+                        std::string(what) + " " + expanded.error().message);
     }
     for (const auto& one : *expanded) {
       auto g = policy::Glob::parse(hide_slashes(one));
       if (!g) {
-        return util::fail(ErrorKind::invalid_input,
-                          std::string(what) + " pattern " + util::quote(p) + ": " +
-                              g.error().message);
+        return util::fail(ErrorKind::invalid_input, std::string(what) + " pattern " +
+                                                        util::quote(p) + ": " + g.error().message);
       }
       out.push_back(std::move(*g));
     }

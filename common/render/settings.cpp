@@ -579,20 +579,17 @@ util::Result<AppIdentity> parse_app_identity(std::string_view app_name,
   const std::size_t cut = app_name.find('_');
   const std::string_view ns =
       cut == std::string_view::npos ? control_plane_namespace : app_name.substr(0, cut);
-  const std::string_view name =
-      cut == std::string_view::npos ? app_name : app_name.substr(cut + 1);
+  const std::string_view name = cut == std::string_view::npos ? app_name : app_name.substr(cut + 1);
   if (!dns_label(ns)) {
     return util::fail(ErrorKind::invalid_input,
                       "ARGOCD_APP_NAME " + util::quote(app_name) + ": the namespace " +
                           util::quote(ns) + " is not a Kubernetes namespace name" +
-                          (cut == std::string_view::npos
-                               ? " (it is the argocd-namespace setting)"
-                               : " (the part before '_')"));
+                          (cut == std::string_view::npos ? " (it is the argocd-namespace setting)"
+                                                         : " (the part before '_')"));
   }
   if (!dns_subdomain(name)) {
     return util::fail(ErrorKind::invalid_input, "ARGOCD_APP_NAME " + util::quote(app_name) +
-                                                    ": the application name " +
-                                                    util::quote(name) +
+                                                    ": the application name " + util::quote(name) +
                                                     " is not a Kubernetes object name");
   }
   out.namespace_ = std::string(ns);
@@ -630,8 +627,7 @@ util::Result<Settings> resolve_settings(const EnvLookup& env) {
   step(resolve_one(f, "specs", none, as_list, s.specs));
   step(resolve_one(f, "keep-specs", default_raw("false"), as_bool, s.keep_specs));
   step(resolve_one(f, "render", default_raw("auto"), as_mode, s.render));
-  step(resolve_one(f, "include", default_raw("*.yaml,*.yml,*.json,*.jsonnet"), as_list,
-                   s.include));
+  step(resolve_one(f, "include", default_raw("*.yaml,*.yml,*.json,*.jsonnet"), as_list, s.include));
   step(resolve_one(f, "exclude", none, as_list, s.exclude));
   step(resolve_one(f, "recurse", default_raw("false"), as_bool, s.recurse));
   // Argo CD names the release after the Application, without the namespace part of

@@ -112,15 +112,15 @@ struct Settings {
   Value<bool> strict;                           // false: an image matching nothing warns
   Value<std::string> log_level;                 // info
   // Operator settings (sidecar environment > default).
-  Value<std::string> argocd_namespace;           // argocd: Argo CD's control-plane namespace
-  Value<std::string> kustomize_build_options;    // "" (argocd-cm kustomize.buildOptions)
+  Value<std::string> argocd_namespace;            // argocd: Argo CD's control-plane namespace
+  Value<std::string> kustomize_build_options;     // "" (argocd-cm kustomize.buildOptions)
   Value<std::chrono::nanoseconds> render_timeout; // 60s, per tool run
-  Value<std::string> registries_conf;            // "" = none
-  Value<std::string> secrets_dir;                // "" = none
-  Value<std::string> cache_dir;                  // "" = the caller's default
-  Value<std::chrono::nanoseconds> cache_ttl;     // 2m, Go duration, >= 0
-  Value<std::chrono::nanoseconds> timeout;       // 30s, Go duration, >= 0
-  Value<std::size_t> parallel;                   // 4, from 1 to 64
+  Value<std::string> registries_conf;             // "" = none
+  Value<std::string> secrets_dir;                 // "" = none
+  Value<std::string> cache_dir;                   // "" = the caller's default
+  Value<std::chrono::nanoseconds> cache_ttl;      // 2m, Go duration, >= 0
+  Value<std::chrono::nanoseconds> timeout;        // 30s, Go duration, >= 0
+  Value<std::size_t> parallel;                    // 4, from 1 to 64
   // Names in ARGOCD_APP_PARAMETERS that are no setting (sorted, unique): the caller logs them.
   std::vector<std::string> unknown_parameters;
   AppIdentity app; // from ARGOCD_APP_NAME and argocd-namespace

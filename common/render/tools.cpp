@@ -147,8 +147,7 @@ util::Result<std::vector<ChartDependency>> chart_dependencies(const std::string&
     if (const auto* n = value_of(entry, "name"); n && n->kind == yamlscan::NodeKind::scalar) {
       dep.name = n->value;
     }
-    if (const auto* r = value_of(entry, "repository");
-        r && r->kind == yamlscan::NodeKind::scalar) {
+    if (const auto* r = value_of(entry, "repository"); r && r->kind == yamlscan::NodeKind::scalar) {
       dep.repository = r->value;
     }
     out.push_back(std::move(dep));
@@ -183,13 +182,13 @@ util::Result<void> build_dependencies(const std::string& app_dir, const std::str
       }
     }
   }
-  auto built = run_tool(app_dir, {helm, "dependency", "build"}, "helm dependency build", options,
-                        runner);
+  auto built =
+      run_tool(app_dir, {helm, "dependency", "build"}, "helm dependency build", options, runner);
   if (!built) {
-    return util::fail(built.error().kind,
-                      "Chart.yaml lists dependencies that charts/ lacks (" + listed +
-                          ") and they could not be built offline or fetched: " +
-                          built.error().message);
+    return util::fail(
+        built.error().kind,
+        "Chart.yaml lists dependencies that charts/ lacks (" + listed +
+            ") and they could not be built offline or fetched: " + built.error().message);
   }
   return {};
 }
@@ -265,13 +264,11 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const std::string
   if (!options.kube_version.empty()) {
     argv.insert(argv.end(), {"--kube-version", options.kube_version});
   }
-  for (const auto& [flag, params] :
-       {std::pair{"--set", &options.helm_parameters},
-        std::pair{"--set-string", &options.helm_string_parameters}}) {
+  for (const auto& [flag, params] : {std::pair{"--set", &options.helm_parameters},
+                                     std::pair{"--set-string", &options.helm_string_parameters}}) {
     for (const auto& [key, value] : *params) {
-      if (auto ok = check_option_value(flag == std::string_view("--set")
-                                           ? "helm-parameters"
-                                           : "helm-string-parameters",
+      if (auto ok = check_option_value(flag == std::string_view("--set") ? "helm-parameters"
+                                                                         : "helm-string-parameters",
                                        key);
           !ok) {
         return std::unexpected(ok.error());

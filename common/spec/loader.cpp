@@ -245,7 +245,8 @@ LoadResult parse_stream(std::string_view yaml_text, std::string_view file_name,
   // ImageUpdater (short of escape sequences in quoted scalars), and large unrelated documents
   // (CRDs, `kubectl get -o json` lists) would cost parse time and memory for nothing.
   callbacks.wanted = [](std::string_view doc) { return worth_parsing(doc); };
-  callbacks.document = [&](const detail::Document& doc) { read_document(doc, file_name, default_namespace, result);
+  callbacks.document = [&](const detail::Document& doc) {
+    read_document(doc, file_name, default_namespace, result);
   };
   callbacks.error = [&](const detail::TreeError& e) {
     result.diagnostics.push_back({Severity::error, std::string(file_name),

@@ -84,3 +84,35 @@ TEST(ValidateCli, ExampleSpecIsValid) {
 }
 
 } // namespace
+
+namespace {
+
+// docs/spec.md's complete examples (section 10) stay valid: every ```yaml block there that holds
+// an ImageUpdater passes `validate` with no error and no warning.
+TEST(ValidateCli, TheSpecReferenceExamplesAreValid) {
+  const std::string doc =
+      test_support::read_text_file(std::string(IU_SOURCE_DIR) + "/docs/spec.md");
+  const std::size_t examples = doc.find("## 10. Complete examples");
+  ASSERT_NE(examples, std::string::npos);
+  TempDir dir;
+  int checked = 0;
+  for (std::size_t at = doc.find("```yaml\n", examples); at != std::string::npos;
+       at = doc.find("```yaml\n", at)) {
+    at += 8;
+    const std::size_t end = doc.find("```", at);
+    ASSERT_NE(end, std::string::npos);
+    const std::string block = doc.substr(at, end - at);
+    at = end + 3;
+    if (block.find("kind: ImageUpdater") == std::string::npos) {
+      continue;
+    }
+    const auto file = dir.write("example" + std::to_string(checked++) + ".yaml", block);
+    auto r = run_process({binary("imageupdater-cmp"), "validate", "-f", file});
+    EXPECT_EQ(r.exit_code, 0) << block << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("0 error(s), 0 warning(s)"), std::string::npos)
+        << block << r.out << r.err;
+  }
+  EXPECT_GE(checked, 5);
+}
+
+} // namespace

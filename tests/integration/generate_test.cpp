@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "tests/integration/services_env.hpp"
 #include "tests/support/process.hpp"
@@ -68,21 +68,14 @@ protected:
   // cmp-server: cwd = the app, env = the sidecar's (here: PATH, HOME, a cache) + the app's.
   test_support::ProcessResult generate(const fs::path& dir, const std::string& app_name,
                                        std::vector<std::string> extra_env = {}) {
-    std::vector<std::string> argv{"/usr/bin/env",
-                                  "-i",
-                                  "-C",
-                                  dir.string(),
-                                  std::string("PATH=") + k_path,
-                                  "HOME=" + m_dir.path(),
-                                  "IMAGEUPDATER_CACHE_DIR=" + m_dir.path() + "/cache",
-                                  "ARGOCD_APP_NAME=" + app_name,
-                                  "ARGOCD_APP_NAMESPACE=demo",
-                                  "ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
-                                  "KUBE_VERSION=1.30.0",
-                                  // An env-only plugin source (examples/apps's Applications):
-                                  // Argo CD sends the text "null" for the parameters.
-                                  "ARGOCD_APP_PARAMETERS=null",
-                                  "ARGOCD_ENV_IMAGEUPDATER_RECURSE=true"};
+    std::vector<std::string> argv{
+        "/usr/bin/env", "-i", "-C", dir.string(), std::string("PATH=") + k_path,
+        "HOME=" + m_dir.path(), "IMAGEUPDATER_CACHE_DIR=" + m_dir.path() + "/cache",
+        "ARGOCD_APP_NAME=" + app_name, "ARGOCD_APP_NAMESPACE=demo",
+        "ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "KUBE_VERSION=1.30.0",
+        // An env-only plugin source (examples/apps's Applications):
+        // Argo CD sends the text "null" for the parameters.
+        "ARGOCD_APP_PARAMETERS=null", "ARGOCD_ENV_IMAGEUPDATER_RECURSE=true"};
     argv.insert(argv.end(), extra_env.begin(), extra_env.end());
     argv.push_back(test_support::binary("imageupdater-cmp"));
     argv.push_back("generate");
@@ -302,6 +295,24 @@ TEST_F(Tenancy, FilesOutsideTheRepositoryAreRefused) {
   expect_refused(run({}, "demo-plain"), 2, "symlink");
 }
 
+TEST_F(Tenancy, KustomizeCannotReadTheSidecarsFiles) {
+  if (!on_path("kubectl") && !on_path("kustomize")) {
+    GTEST_SKIP() << "neither kustomize nor kubectl on " << k_path;
+  }
+  // kustomize's default load restrictor keeps files inside the kustomization root; the operator
+  // alone could loosen it (kustomize-build-options), never the Application.
+  for (const std::string& kustomization : std::vector<std::string>{
+           "configMapGenerator:\n- name: x\n  files:\n  - " + (m_outside / "token").string() + "\n",
+           "configMapGenerator:\n- name: x\n  files:\n  - ../../../outside/token\n",
+           "resources:\n- ../../../outside/token\n"}) {
+    spit(app_dir() / "kustomization.yaml", kustomization);
+    expect_refused(run(), 1, "kustomize");
+  }
+  expect_refused(run({"ARGOCD_ENV_IMAGEUPDATER_KUSTOMIZE_BUILD_OPTIONS=--load-restrictor "
+                      "LoadRestrictionsNone"}),
+                 2, "operator configuration");
+}
+
 TEST_F(Tenancy, PullSecretsOfAnotherNamespaceAndHostSourcesAreRefused) {
   const std::string spec = slurp(app_dir() / "imageupdater.yaml");
   const std::vector<std::pair<std::string, std::string>> secrets = {
@@ -345,8 +356,8 @@ TEST_F(Generate, AppsInAnyNamespaceAndSpecNamespaces) {
   EXPECT_TRUE(contains(r.out, registry() + "/demo/web:" + expected("DEMO_WEB_NEWEST_1_2")));
   // A spec that names the Application's namespace matches only there.
   const std::string spec = slurp(dir / "imageupdater.yaml");
-  spit(dir / "imageupdater.yaml",
-       replace_all(spec, "      name: demo-plain\n", "      name: demo-plain\n      namespace: team-a\n"));
+  spit(dir / "imageupdater.yaml", replace_all(spec, "      name: demo-plain\n",
+                                              "      name: demo-plain\n      namespace: team-a\n"));
   const auto there = generate(dir, "team-a_demo-plain");
   ASSERT_EQ(there.exit_code, 0) << there.err;
   EXPECT_TRUE(contains(there.out, registry() + "/demo/web:" + expected("DEMO_WEB_NEWEST_1_2")));
@@ -405,7 +416,7 @@ TEST_F(Generate, LogsAreOneEventPerLineWithALevelSetting) {
 
 // Runs a tool directly, as the golden reference.
 std::string reference_output(const fs::path& cwd, std::vector<std::string> argv) {
-  std::vector<std::string> full{"/usr/bin/env", "-i", "-C", cwd.string(), "PATH=" + k_path,
+  std::vector<std::string> full{"/usr/bin/env",        "-i", "-C", cwd.string(), "PATH=" + k_path,
                                 "HOME=" + cwd.string()};
   full.insert(full.end(), argv.begin(), argv.end());
   const auto r = test_support::run_process(full, "", 90);
@@ -461,12 +472,29 @@ TEST_F(Generate, HelmRendersAsArgoCdsOwnHelmSource) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Argo CD's argv (util/helm/cmd.go), after `helm dependency build` as its repo-server runs it.
   reference_output(theirs / "apps/web", {"helm", "dependency", "build"});
-  const std::string want = reference_output(
-      theirs / "apps/web",
-      {"helm", "template", ".", "--name-template", "web", "--namespace", "prod", "--kube-version",
-       "1.30.0", "--set", "note=a\\,b", "--set-string", "port=8080", "--values",
-       (theirs / "values/prod.yaml").string(), "--api-versions", "v1", "--api-versions",
-       "apps/v1", "--api-versions", "example.com/v1", "--include-crds"});
+  const std::string want =
+      reference_output(theirs / "apps/web", {"helm",
+                                             "template",
+                                             ".",
+                                             "--name-template",
+                                             "web",
+                                             "--namespace",
+                                             "prod",
+                                             "--kube-version",
+                                             "1.30.0",
+                                             "--set",
+                                             "note=a\\,b",
+                                             "--set-string",
+                                             "port=8080",
+                                             "--values",
+                                             (theirs / "values/prod.yaml").string(),
+                                             "--api-versions",
+                                             "v1",
+                                             "--api-versions",
+                                             "apps/v1",
+                                             "--api-versions",
+                                             "example.com/v1",
+                                             "--include-crds"});
   EXPECT_EQ(r.out, want);
   EXPECT_TRUE(contains(r.out, "kind: CustomResourceDefinition")) << "crds/ are rendered";
   EXPECT_TRUE(contains(r.out, "name: web\n")) << "release name without the namespace part";
@@ -483,7 +511,8 @@ TEST_F(Generate, HelmRendersAsArgoCdsOwnHelmSource) {
 
   // A broken template is a rendering failure: exit 1, as --help says.
   spit(ours / "apps/web/templates/broken.yaml", "{{ .Values.nope.deeper }}\n");
-  const auto broken = generate(ours / "apps/web", "team-a_web", {"ARGOCD_APP_SOURCE_PATH=apps/web"});
+  const auto broken =
+      generate(ours / "apps/web", "team-a_web", {"ARGOCD_APP_SOURCE_PATH=apps/web"});
   EXPECT_EQ(broken.exit_code, 1) << broken.err;
   EXPECT_EQ(broken.out, "");
 }
@@ -522,8 +551,9 @@ TEST_F(Generate, KustomizeRendersAsArgoCdWithBuildOptionsAndWarnings) {
                            "IMAGEUPDATER_KUSTOMIZE_BUILD_OPTIONS=--load-restrictor "
                            "LoadRestrictionsNone"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string want = reference_output(
-      repo / "apps/web", {"kubectl", "kustomize", ".", "--load-restrictor", "LoadRestrictionsNone"});
+  const std::string want =
+      reference_output(repo / "apps/web",
+                       {"kubectl", "kustomize", ".", "--load-restrictor", "LoadRestrictionsNone"});
   EXPECT_EQ(r.out, want);
   EXPECT_TRUE(contains(r.err, "level=warn")) << r.err;
   EXPECT_TRUE(contains(r.err, "commonLabels")) << "kustomize's warning reaches the log: " << r.err;

@@ -154,8 +154,7 @@ spec: {kind: argocd, images: ["web=nginx"], argocd: {app: {name: web}}}
   ASSERT_EQ(in_b.updaters.size(), 1u);
   EXPECT_EQ(in_b.updaters[0].metadata.name, "b");
   ASSERT_EQ(in_b.skipped.size(), 1u);
-  EXPECT_NE(in_b.skipped[0].find("for application team-a/web, not team-b/web"),
-            std::string::npos)
+  EXPECT_NE(in_b.skipped[0].find("for application team-a/web, not team-b/web"), std::string::npos)
       << in_b.skipped[0];
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/render/confine.hpp"
 #include "common/render/jsonnet.hpp"
+
 #include "tests/support/process.hpp"
 
 namespace {
@@ -139,8 +140,7 @@ TEST_F(Jsonnet, ImportsLeavingTheRepositoryAreRefused) {
     auto got = evaluate_jsonnet(job("main.jsonnet"));
     ASSERT_FALSE(got) << attack;
     EXPECT_EQ(got.error().message.find("s3cr3t"), std::string::npos);
-    EXPECT_NE(got.error().message.find("outside the application's repository"),
-              std::string::npos)
+    EXPECT_NE(got.error().message.find("outside the application's repository"), std::string::npos)
         << got.error().message;
   }
   // A link inside the repository pointing out is refused the same way.

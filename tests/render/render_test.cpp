@@ -288,8 +288,8 @@ TEST(RenderPlain, JsonnetRunsInAChildWithTheJob) {
   o.jsonnet_tla_code = {{"replicas", "3"}};
   o.jsonnet_libs = {"lib"};
   FakeRunner runner;
-  runner.answer = Output{0, 0, R"([{"apiVersion":"v1","kind":"ConfigMap"},null,{"kind":"B"}])", "",
-                         0, false};
+  runner.answer =
+      Output{0, 0, R"([{"apiVersion":"v1","kind":"ConfigMap"},null,{"kind":"B"}])", "", 0, false};
   auto got = render(repo.path() + "/app", o, runner);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->manifests, "kind: Y\n---\n{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}\n---\n"
@@ -316,8 +316,7 @@ TEST(RenderPlain, JsonnetRunsInAChildWithTheJob) {
   o.jsonnet_libs = {"../../etc"};
   auto outside = render(repo.path() + "/app", o, runner);
   ASSERT_FALSE(outside);
-  EXPECT_NE(outside.error().message.find("outside the application's repository"),
-            std::string::npos)
+  EXPECT_NE(outside.error().message.find("outside the application's repository"), std::string::npos)
       << outside.error().message;
   o.jsonnet_libs = {};
   runner.answer = Output{0, 0, "[1, 2]", "", 0, false};
@@ -425,7 +424,8 @@ TEST(RenderHelm, ExactArgumentsAsArgoCdBuildsThem) {
   o.helm_release_name = "web";
   o.helm_namespace = "prod";
   o.helm_values_files = {"../../values/common.yaml", "values-prod.yaml", "/values/common.yaml"};
-  o.helm_parameters = {{"image.tag", "v1.2.3"}, {"list", "a,b"}, {"arr", "{a,b}"}, {"esc", "x\\,y"}};
+  o.helm_parameters = {
+      {"image.tag", "v1.2.3"}, {"list", "a,b"}, {"arr", "{a,b}"}, {"esc", "x\\,y"}};
   o.helm_string_parameters = {{"port", "8080"}};
   o.kube_version = "1.29.0";
   o.kube_api_versions = {"v1", "apps/v1/Deployment"};
@@ -521,8 +521,13 @@ TEST(RenderHelm, MissingDependenciesAreBuiltThenTemplatedAgain) {
   RenderOptions o = options_with(tools.path());
   o.repo_root = repo.path();
   o.helm_release_name = "web";
-  const Output missing{1, 0, "", "Error: found in Chart.yaml, but missing in charts/ directory: "
-                                 "common, redis\n", 0, false};
+  const Output missing{1,
+                       0,
+                       "",
+                       "Error: found in Chart.yaml, but missing in charts/ directory: "
+                       "common, redis\n",
+                       0,
+                       false};
   const Output built{0, 0, "", "Saving 2 charts\n", 0, false};
   const Output rendered{0, 0, "kind: Rendered\n", "", 0, false};
   FakeRunner runner;
@@ -537,8 +542,13 @@ TEST(RenderHelm, MissingDependenciesAreBuiltThenTemplatedAgain) {
   ASSERT_FALSE(got->warnings.empty());
 
   // A remote dependency that cannot be fetched: an error naming the dependencies.
-  const Output unreachable{1, 0, "", "Error: no repository definition for "
-                                     "https://charts.example.com\n", 0, false};
+  const Output unreachable{1,
+                           0,
+                           "",
+                           "Error: no repository definition for "
+                           "https://charts.example.com\n",
+                           0,
+                           false};
   FakeRunner r2;
   r2.queue = {missing, unreachable};
   auto failed = render(repo.path() + "/app", o, r2);
@@ -554,8 +564,7 @@ TEST(RenderHelm, MissingDependenciesAreBuiltThenTemplatedAgain) {
   r3.queue = {missing};
   auto refused = render(repo.path() + "/app", o, r3);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("outside the application's repository"),
-            std::string::npos)
+  EXPECT_NE(refused.error().message.find("outside the application's repository"), std::string::npos)
       << refused.error().message;
   EXPECT_EQ(r3.commands.size(), 1u) << "helm dependency build never ran";
 }
@@ -598,15 +607,14 @@ TEST(RenderKustomize, BuildOptionsAndWarnings) {
   RenderOptions o = options_with(tools.path());
   o.kustomize_build_options = {"--enable-helm", "--load-restrictor", "LoadRestrictionsNone"};
   FakeRunner runner;
-  runner.answer = Output{0, 0, "kind: A\n", "# Warning: 'commonLabels' is deprecated.\n\n", 0,
-                         false};
+  runner.answer =
+      Output{0, 0, "kind: A\n", "# Warning: 'commonLabels' is deprecated.\n\n", 0, false};
   auto got = render(app.path(), o, runner);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(runner.commands.front().argv,
             (std::vector<std::string>{tools.path() + "/kustomize", "build", ".", "--enable-helm",
                                       "--load-restrictor", "LoadRestrictionsNone"}));
-  EXPECT_EQ(got->warnings,
-            std::vector<std::string>{"# Warning: 'commonLabels' is deprecated."});
+  EXPECT_EQ(got->warnings, std::vector<std::string>{"# Warning: 'commonLabels' is deprecated."});
 }
 
 TEST(RenderOptionsFromSettings, CopiesTheRenderSettings) {
@@ -624,8 +632,9 @@ TEST(RenderOptionsFromSettings, CopiesTheRenderSettings) {
   const RenderOptions o = render_options(s);
   EXPECT_EQ(o.helm_string_parameters.at("c"), "1");
   EXPECT_TRUE(o.helm_skip_crds);
-  EXPECT_EQ(o.kustomize_build_options,
-            (std::vector<std::string>{"--enable-helm", "--load-restrictor", "LoadRestrictionsNone"}));
+  EXPECT_EQ(
+      o.kustomize_build_options,
+      (std::vector<std::string>{"--enable-helm", "--load-restrictor", "LoadRestrictionsNone"}));
   EXPECT_EQ(o.jsonnet_libs, std::vector<std::string>{"vendor"});
   EXPECT_EQ(o.mode, RenderMode::helm);
   EXPECT_EQ(o.include, std::vector<std::string>{"*.y*ml"});

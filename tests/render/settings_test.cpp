@@ -226,7 +226,8 @@ TEST(Settings, EverySettingFromEverySource) {
 TEST(Settings, ArgoCdSendsNullForNoParameters) {
   // A plugin source without parameters (plugin: {}, env only): Argo CD marshals a nil slice.
   for (const char* text : {"null", " null\n", "[]", ""}) {
-    auto got = resolve_settings(lookup({{"ARGOCD_APP_PARAMETERS", text}, {"ARGOCD_APP_NAME", "web"}}));
+    auto got =
+        resolve_settings(lookup({{"ARGOCD_APP_PARAMETERS", text}, {"ARGOCD_APP_NAME", "web"}}));
     ASSERT_TRUE(got) << text << ": " << got.error().message;
     EXPECT_TRUE(got->unknown_parameters.empty());
     EXPECT_EQ(got->render.value, RenderMode::auto_detect);
