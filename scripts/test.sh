@@ -5,7 +5,9 @@
 #      scripts/get-tools.sh               helm and kubectl (pinned, checksummed) for e2e tests
 #   2. libFuzzer smoke run of each target (build-fuzz/, clang-19, 15 s each)
 #   3. ASan+UBSan build + all tests       (build-asan/)
-#   4. release build + all tests          (build/), last, so the run closes on ctest's summary
+#   4. Release build + all tests          (build/, CMAKE_BUILD_TYPE=Release: what packagers type; GCC
+#                                         12 at -O3 warns differently), last, so the run closes on
+#                                         ctest's summary
 # IU_SKIP_FUZZ=1 / IU_SKIP_ASAN=1 skip a step locally; CI runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
