@@ -53,11 +53,16 @@ int run(int argc, char** argv) {
                           "How Flux reaches this service: status.artifact.url = URL/PATH "
                           "[default http(s)://LISTEN]");
     serve_cmd->add_option("--source-root", o.source_roots,
-                          "A directory file:// sources may read from (repeatable; none = no "
-                          "local sources)");
+                          "Where file:// sources may read: DIR lets each namespace read DIR/NS; "
+                          "NS=DIR gives one namespace DIR (repeatable; none = no local sources)");
     serve_cmd->add_option(
         "--oci-repository-prefix", o.oci_repository_prefix,
-        "Push every fluxcd ImageUpdater's artifact to PREFIX/NAMESPACE/NAME:latest");
+        "Push every fluxcd ImageUpdater's artifact to PREFIX/NAMESPACE/NAME:latest; an "
+        "oci-repository annotation may name any repository under PREFIX/NAMESPACE/");
+    serve_cmd->add_option("--oci-repository-allow", o.oci_allowed,
+                          "NS=PREFIX: objects of namespace NS (or * for all) may name OCI "
+                          "repositories under PREFIX in their oci-repository annotation "
+                          "(repeatable)");
     serve_cmd->add_option("--git-timeout", o.git_timeout, "Bound of one git fetch")
         ->capture_default_str();
     serve_cmd->add_option("--watch", o.watch,

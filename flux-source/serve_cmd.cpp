@@ -219,6 +219,14 @@ int serve(const ServeOptions& options) {
   if (ec) {
     return setup_error("cannot create data directory " + options.data + ": " + ec.message());
   }
+  // Every tenant's objects, artifacts and cached registry answers live here: the service's user
+  // only.
+  std::filesystem::permissions(options.data, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (ec) {
+    return setup_error("cannot make data directory " + options.data +
+                       " private (0700): " + ec.message());
+  }
   const std::string db_path = (std::filesystem::path(options.data) / "imageupdater.db").string();
   auto store = common::store::SqliteStore::open(db_path, clock);
   if (!store) {
@@ -320,6 +328,13 @@ int serve(const ServeOptions& options) {
     }
     generator_options.external_artifacts_dir = (data / "externalartifacts").string();
     generator_options.oci_repository_prefix = options.oci_repository_prefix;
+    for (const auto& entry : options.oci_allowed) {
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+        return setup_error("--oci-repository-allow " + entry + ": want NS=PREFIX");
+      }
+      generator_options.oci_allowed[entry.substr(0, eq)].push_back(entry.substr(eq + 1));
+    }
     reconciler = std::make_unique<common::generator::GeneratorReconciler>(
         **store, (*registries)->source(), *sources, storage, &pusher, clock, &logger,
         generator_options);

@@ -42,6 +42,7 @@ struct ServeOptions {
   std::string artifact_base_url;         // "" = http(s)://<listen address>
   std::vector<std::string> source_roots; // file:// sources must be inside one of these
   std::string oci_repository_prefix;     // "" = OCI artifacts only where annotated
+  std::vector<std::string> oci_allowed;  // "NS=PREFIX" (NS may be "*")
   std::string git_timeout = "60s";
 
   // Resolving images for status.

@@ -54,9 +54,17 @@ json condition(const json& before, const std::string& type, bool ok, const std::
 
 // The stored object as a YAML/JSON document the spec loader reads.
 std::string document_of(const store::Object& object) {
+  // Labels and annotations too: the reconcilers read annotations (git-secret, oci-repository).
+  json metadata = {{"name", object.key.name}, {"namespace", object.key.namespace_}};
+  if (!object.labels.empty()) {
+    metadata["labels"] = object.labels;
+  }
+  if (!object.annotations.empty()) {
+    metadata["annotations"] = object.annotations;
+  }
   json doc = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
               {"kind", "ImageUpdater"},
-              {"metadata", {{"name", object.key.name}, {"namespace", object.key.namespace_}}},
+              {"metadata", std::move(metadata)},
               {"spec", parse_or_empty(object.spec_json)}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }

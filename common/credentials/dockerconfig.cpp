@@ -51,6 +51,14 @@ bool has_port(std::string_view host) {
   return host_without_port(host).size() != host.size();
 }
 
+// "h:443" -> "h": HTTPS's default port is the same registry written either way.
+std::string_view default_port_dropped(std::string_view host) {
+  if (host.ends_with(":443") && has_port(host)) {
+    host.remove_suffix(4);
+  }
+  return host;
+}
+
 // Whether `repository` is `scope` or lies under it ("acme/app" under "acme").
 bool within(std::string_view repository, std::string_view scope) {
   if (repository.size() < scope.size() || repository.substr(0, scope.size()) != scope) {
@@ -251,11 +259,11 @@ util::Result<Match> find_credential(const DockerConfig& config, std::string_view
   std::vector<Candidate> candidates;
   for (const auto& entry : config.auths) {
     const RegistryKey& key = entry.registry;
-    const bool same_host = key.host == wanted.host;
-    const bool port_differs_only = !same_host &&
-                                   host_without_port(key.host) == host_without_port(wanted.host) &&
-                                   has_port(key.host) != has_port(wanted.host);
-    if (!same_host && !port_differs_only) {
+    // The same host and port, as docker matches them; only the HTTPS default port may be left
+    // out ("h" is "h:443"). A key without a port never stands for every port of its host: the
+    // registry on another port of that host is another service, possibly someone else's.
+    const bool same_host = default_port_dropped(key.host) == default_port_dropped(wanted.host);
+    if (!same_host) {
       continue;
     }
     if (!key.scope.empty() && !repo.empty() && !within(repo, key.scope)) {

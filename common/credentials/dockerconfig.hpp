@@ -72,8 +72,9 @@ struct Match {
 // image's `repository` ("acme/app", may be empty). Candidates, best first:
 //   1. a key for the same host:port whose scope contains the repository (longest scope first);
 //   2. a key for the same host:port without scope;
-//   3. a prefix match, as the anchor would take: the same host where only one side names a
-//      port, or a scoped key when no repository is given.
+//   3. a scoped key of the same host:port when no repository is given.
+// Hosts match exactly, port included ("h" and "h:443" are one); a key without a port does not
+// match another port of its host (that would send the credential to another service).
 // Ties go to the smallest key as written, so the result does not depend on map order.
 // Before `auths`, a `credHelpers` entry for the host wins, as in docker; a `credsStore` is used
 // when no entry with a credential matches.

@@ -1,5 +1,6 @@
 #include "common/generator/reconciler.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "common/flux/render.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/util/file.hpp"
+#include "common/util/strings.hpp"
 #include "common/util/time.hpp"
 
 namespace common::generator {
@@ -42,8 +44,32 @@ struct Failure {
   bool stalled = false; // retrying cannot help until something is changed
 };
 
-// "host/repo:tag" for the object, "" when no OCI artifact is wanted.
-std::string oci_target(const store::Object& object, const GeneratorOptions& options) {
+// Whether a tenant of `ns` may push to `ref`: under the operator's per-namespace layout
+// (PREFIX/NS/...) or under a prefix the operator allowed for that namespace (or for "*").
+bool oci_allowed(const std::string& ref, const std::string& ns, const GeneratorOptions& options) {
+  const auto under = [&](const std::string& prefix) {
+    return !prefix.empty() && ref.size() > prefix.size() + 1 && ref.starts_with(prefix) &&
+           ref[prefix.size()] == '/';
+  };
+  if (!options.oci_repository_prefix.empty() &&
+      under(options.oci_repository_prefix + "/" + ns)) {
+    return true;
+  }
+  for (const char* who : {ns.c_str(), "*"}) {
+    if (auto it = options.oci_allowed.find(who); it != options.oci_allowed.end()) {
+      if (std::any_of(it->second.begin(), it->second.end(), under)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// "host/repo:tag" for the object, "" when no OCI artifact is wanted. An annotation naming a
+// repository the operator did not give the object's namespace is refused (the push uses the
+// service's credentials: a tenant must not overwrite another team's artifact with them).
+util::Result<std::string> oci_target(const store::Object& object,
+                                     const GeneratorOptions& options) {
   if (auto it = object.annotations.find(std::string(k_oci_annotation));
       it != object.annotations.end() && !it->second.empty()) {
     const std::string& ref = it->second;
@@ -51,6 +77,19 @@ std::string oci_target(const store::Object& object, const GeneratorOptions& opti
     const auto colon = ref.rfind(':');
     const bool has_tag =
         colon != std::string::npos && (slash == std::string::npos || colon > slash);
+    const std::string repository = has_tag ? ref.substr(0, colon) : ref;
+    if (!oci_allowed(repository, object.key.namespace_, options)) {
+      return util::fail(ErrorKind::invalid_input,
+                        "annotation " + std::string(k_oci_annotation) + ": " + util::quote(ref) +
+                            " is not a repository namespace " +
+                            util::quote(object.key.namespace_) +
+                            " may push to (the operator allows " +
+                            (options.oci_repository_prefix.empty()
+                                 ? std::string("none")
+                                 : options.oci_repository_prefix + "/" + object.key.namespace_ +
+                                       "/...") +
+                            " and --oci-repository-allow entries)");
+    }
     return has_tag ? ref : ref + ":latest";
   }
   if (options.oci_repository_prefix.empty()) {
@@ -185,7 +224,11 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   } else {
     status.erase("warnings");
   }
-  const std::string oci = oci_target(*object, m_options);
+  auto oci_wanted = oci_target(*object, m_options);
+  if (!oci_wanted) {
+    return fail({"PushFailed", oci_wanted.error().message, true});
+  }
+  const std::string oci = *oci_wanted;
   const std::string inputs = inputs_digest(*object, updater, *fetched, results, oci, m_options);
 
   // Warm path: same inputs as the last good reconcile and its artifact still current.

@@ -30,8 +30,10 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/artifact/storage.hpp"
 #include "common/controller/controller.hpp"
@@ -64,8 +66,12 @@ struct GeneratorOptions {
   // written).
   std::string external_artifacts_dir;
   // OCI artifacts: the annotation k_oci_annotation ("host/repo:tag", tag "latest" when absent)
-  // wins; else, when set, "<prefix>/<namespace>/<name>:latest"; else none.
+  // wins; else, when set, "<prefix>/<namespace>/<name>:latest"; else none. An annotation must
+  // name a repository under "<prefix>/<namespace>/" or under a prefix `oci_allowed` gives the
+  // object's namespace (key "*": every namespace); otherwise the reconcile fails (PushFailed,
+  // stalled) and nothing is pushed.
   std::string oci_repository_prefix;
+  std::map<std::string, std::vector<std::string>> oci_allowed; // namespace -> repository prefixes
 };
 
 class GeneratorReconciler final : public controller::Reconciler {

@@ -7,6 +7,7 @@
 #include "common/artifact/directory.hpp"
 #include "common/gitsource/gitsource.hpp"
 #include "common/util/file.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::generator {
 
@@ -34,16 +35,30 @@ public:
                         "itself and does not look up Flux GitRepository objects");
     }
     if (url.starts_with("file://")) {
-      return local(url.substr(7), flux.update.path);
+      return local(updater.metadata.namespace_, url.substr(7), flux.update.path);
     }
     return git(updater, url, flux, known_revision);
   }
 
 private:
-  util::Result<Fetched> local(const std::string& dir, const std::string& path) {
+  util::Result<Fetched> local(const std::string& ns, const std::string& dir,
+                              const std::string& path) {
     std::error_code ec;
     const auto wanted = std::filesystem::weakly_canonical(dir, ec);
-    const auto inside = [&](const std::string& root) {
+    // "DIR": the namespace's own DIR/NS; "NS=DIR": DIR for that namespace only.
+    const auto inside = [&](const std::string& entry) {
+      std::string root = entry;
+      if (const auto eq = entry.find('='); eq != std::string::npos && entry.front() != '/') {
+        if (entry.substr(0, eq) != ns) {
+          return false;
+        }
+        root = entry.substr(eq + 1);
+      } else {
+        if (ns.empty() || ns.find('/') != std::string::npos || ns == "." || ns == "..") {
+          return false;
+        }
+        root = entry + "/" + ns;
+      }
       std::error_code root_ec;
       const auto r = std::filesystem::weakly_canonical(root, root_ec);
       if (root_ec) {
@@ -55,8 +70,9 @@ private:
     if (ec || dir.empty() || dir.front() != '/' ||
         std::none_of(m_settings.local_roots.begin(), m_settings.local_roots.end(), inside)) {
       return util::fail(ErrorKind::invalid_input,
-                        "file://" + dir +
-                            " is not inside a directory the service allows (--source-root)");
+                        "file://" + dir + " is not inside a directory the service allows namespace " +
+                            util::quote(ns) + " (--source-root DIR gives DIR/" + ns +
+                            "; NS=DIR gives one namespace a directory)");
     }
     auto read = artifact::read_directory(wanted.string(), path);
     if (!read) {

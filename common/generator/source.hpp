@@ -49,7 +49,9 @@ public:
 struct SourceSettings {
   std::string git_cache_dir;            // the mirrors (DATA/git)
   std::string secrets_dir;              // mounted Secrets; "" = none
-  std::vector<std::string> local_roots; // file:// sources must be inside one of these
+  // Where file:// sources may read, per namespace: "DIR" lets namespace NS read DIR/NS/ only;
+  // "NS=DIR" lets namespace NS read DIR. A source of another namespace's directory is refused.
+  std::vector<std::string> local_roots;
   std::chrono::milliseconds timeout{60'000};
 };
 

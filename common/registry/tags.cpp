@@ -14,10 +14,13 @@
 #include "common/http/url.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
+#include "common/util/json_depth.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::registry {
 namespace {
+
+
 
 using util::ErrorKind;
 
@@ -149,6 +152,12 @@ util::Result<std::vector<std::string>> Client::list_tags(std::string_view reposi
       return std::unexpected(
           impl.status_error(*response, fetch.url, "GET", "the tags of \"" + *repo + "\""));
     }
+    if (util::json_nesting(response->body, util::k_max_json_nesting) >
+        util::k_max_json_nesting) {
+      return std::unexpected(impl.bad_body(fetch.url, "the tag list nests deeper than " +
+                                                          std::to_string(util::k_max_json_nesting) +
+                                                          " levels"));
+    }
     const nlohmann::json doc = nlohmann::json::parse(response->body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
       return std::unexpected(impl.bad_body(fetch.url, "the tag list is not a JSON object"));
@@ -162,7 +171,16 @@ util::Result<std::vector<std::string>> Client::list_tags(std::string_view reposi
         if (!tag.is_string()) {
           return std::unexpected(impl.bad_body(fetch.url, "a tag is not a string"));
         }
-        tags.push_back(tag.get<std::string>());
+        std::string text = tag.get<std::string>();
+        // The distribution spec's tag grammar, [A-Za-z0-9_][A-Za-z0-9._-]{0,127}: anything else
+        // (a newline that would split into two tags in a cache file, a '/' or ':' that would
+        // change the reference it becomes) is a broken or hostile registry.
+        if (!detail::valid_tag(text)) {
+          return std::unexpected(impl.bad_body(
+              fetch.url, "the tag " + util::quote(text, 80) +
+                             " is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})"));
+        }
+        tags.push_back(std::move(text));
       }
     }
     if (tags.size() > options.max_tags) {

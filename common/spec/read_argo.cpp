@@ -188,7 +188,21 @@ public:
       m_r.error(v.path, v.at, "invalid secret \"" + s + "\": want " + std::string(want));
       return std::nullopt;
     };
-    auto namespaced = [](std::string_view ref) {
+    // An ImageUpdater may use only secrets of its own namespace: its spec is written by a tenant
+    // (through the API, a watched file or an application repository), the secrets are not.
+    auto own = [&](std::string_view ref) {
+      auto slash = ref.find('/');
+      const std::string_view ns = ref.substr(0, slash);
+      if (m_namespace.empty() || ns == m_namespace) {
+        return true;
+      }
+      m_r.error(v.path, v.at,
+                "secret \"" + s + "\" is in namespace \"" + std::string(ns) +
+                    "\"; an ImageUpdater may use only secrets of its own namespace (\"" +
+                    std::string(m_namespace) + "\")");
+      return false;
+    };
+    auto namespaced = [&](std::string_view ref) {
       auto slash = ref.find('/');
       return slash != std::string_view::npos && slash > 0 && slash + 1 < ref.size() &&
              ref.find('/', slash + 1) == std::string_view::npos;
@@ -196,6 +210,9 @@ public:
     if (m_ks) {
       if (!namespaced(s)) {
         return bad("\"<namespace>/<name>\" of a docker-registry Secret");
+      }
+      if (!own(s)) {
+        return std::nullopt;
       }
       return "pullsecret:" + s;
     }
@@ -205,30 +222,41 @@ public:
       spec.remove_prefix(eq + 1);
     }
     constexpr std::string_view k_want =
-        "a Secret name, \"<namespace>/<name>\", \"pullsecret:<namespace>/<name>\", "
-        "\"secret:<namespace>/<name>#<field>\", \"env:<VARIABLE>\" or \"ext:<absolute path>\"";
+        "a Secret name, \"<namespace>/<name>\", \"pullsecret:<namespace>/<name>\" or "
+        "\"secret:<namespace>/<name>#<field>\"";
     if (spec.starts_with("pullsecret:")) {
-      return namespaced(spec.substr(11)) ? std::optional(s) : bad(k_want);
+      if (!namespaced(spec.substr(11))) {
+        return bad(k_want);
+      }
+      return own(spec.substr(11)) ? std::optional(s) : std::nullopt;
     }
     if (spec.starts_with("secret:")) {
       auto ref = spec.substr(7);
       auto hash = ref.find('#');
-      return hash != std::string_view::npos && hash + 1 < ref.size() &&
-                     namespaced(ref.substr(0, hash))
-                 ? std::optional(s)
-                 : bad(k_want);
+      if (hash == std::string_view::npos || hash + 1 >= ref.size() ||
+          !namespaced(ref.substr(0, hash))) {
+        return bad(k_want);
+      }
+      return own(ref.substr(0, hash)) ? std::optional(s) : std::nullopt;
     }
-    if (spec.starts_with("env:")) {
-      return spec.size() > 4 ? std::optional(s) : bad(k_want);
-    }
-    if (spec.starts_with("ext:")) {
-      return spec.size() > 5 && spec[4] == '/' ? std::optional(s) : bad(k_want);
+    if (spec.starts_with("env:") || spec.starts_with("ext:")) {
+      // They read the host's environment or run a program on it: operator configuration.
+      m_r.error(v.path, v.at,
+                "secret \"" + s + "\": " +
+                    (spec.starts_with("env:") ? "env: reads the service's environment"
+                                              : "ext: runs a program on the host") +
+                    "; such credential sources are operator configuration (registries.conf "
+                    "`credentials`), not allowed in an ImageUpdater");
+      return std::nullopt;
     }
     if (s.find_first_of(":=#") != std::string::npos || s.empty()) {
       return bad(k_want);
     }
     if (s.find('/') != std::string::npos) {
-      return namespaced(s) ? std::optional("pullsecret:" + s) : bad(k_want);
+      if (!namespaced(s)) {
+        return bad(k_want);
+      }
+      return own(s) ? std::optional("pullsecret:" + s) : std::nullopt;
     }
     std::string ns = m_namespace.empty() ? std::string("default") : std::string(m_namespace);
     return "pullsecret:" + ns + "/" + s;

@@ -1,6 +1,11 @@
 #include "common/store/sqlite_db.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <limits>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 
 #include <sqlite3.h>
@@ -35,6 +40,23 @@ util::Error map_sqlite_error(int rc, const std::string& path, std::string_view o
 }
 
 util::Result<Db> Db::open(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  // The store holds every tenant's objects: readable by the service's user only. SQLite gives
+  // its -wal and -shm files the database file's mode, so creating the file 0600 first (and
+  // tightening an existing one) covers all three.
+  if (path != ":memory:" && !path.empty()) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      return util::fail(util::ErrorKind::invalid_input,
+                        "store " + util::quote(path) + ": open: " + std::strerror(errno));
+    }
+    const int rc = ::fchmod(fd, 0600);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+      return util::fail(util::ErrorKind::invalid_input,
+                        "store " + util::quote(path) + ": chmod 0600: " + std::strerror(saved));
+    }
+  }
   sqlite3* raw = nullptr;
   int rc =
       ::sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

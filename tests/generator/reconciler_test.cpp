@@ -96,6 +96,7 @@ protected:
     GeneratorOptions options;
     options.artifact_base_url = "http://svc.example";
     options.external_artifacts_dir = m_dir.path() + "/ea";
+    options.oci_allowed = {{"demo", {"127.0.0.1:5000/flux"}}};
     m_reconciler = std::make_unique<GeneratorReconciler>(*m_store, m_tags, m_sources, *m_storage,
                                                          &m_pusher, m_clock, nullptr, options);
   }
@@ -240,6 +241,28 @@ TEST_F(GeneratorTest, ArgoCdUpdatersGetImageStatusOnlyAndDeletionRemovesArtifact
   EXPECT_EQ(gone->count(), 0);
   EXPECT_FALSE(m_storage->open(path));
   EXPECT_FALSE(std::filesystem::exists(m_dir.path() + "/ea/demo/web.yaml"));
+}
+
+} // namespace
+} // namespace common::generator
+
+namespace common::generator {
+namespace {
+
+TEST_F(GeneratorTest, AnOciAnnotationOutsideTheNamespacesRepositoriesIsRefused) {
+  // The push uses the service's credentials: a tenant must not name another team's repository.
+  const std::vector<std::string> refs = {"127.0.0.1:5000/other-team/web",
+                                         "127.0.0.1:5000/flux-evil/web", "127.0.0.1:5000/flux",
+                                         "registry.example.com/flux/web"};
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const std::string name = "web" + std::to_string(i);
+    create(name, k_flux_spec, {{std::string(k_oci_annotation), refs[i]}});
+    ASSERT_TRUE(m_reconciler->reconcile({"demo", name}));
+    const std::string dump = status(name).dump();
+    EXPECT_TRUE(m_pusher.references.empty()) << refs[i];
+    EXPECT_NE(dump.find("PushFailed"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("is not a repository namespace"), std::string::npos) << dump;
+  }
 }
 
 } // namespace

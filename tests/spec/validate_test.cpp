@@ -146,10 +146,17 @@ TEST(Validate, ArgoErrors) {
         "9:39: error: spec.argocd.secret.b: invalid secret \"x/y/z\"",
         "9:51: error: spec.argocd.secret.c: invalid secret \"env:\""}},
       {"good secrets",
-       "  images: [a, b, c, d, e]\n" + k_app +
-           "    secret: {a: \"pullsecret:ns/n\", b: \"secret:ns/n#creds\", c: \"env:CREDS\", "
-           "d: \"ext:/bin/creds\", e: \"ghcr.io=pullsecret:ns/n\"}\n",
+       "  images: [a, b, e]\n" + k_app +
+           "    secret: {a: \"pullsecret:ns/n\", b: \"secret:ns/n#creds\", "
+           "e: \"ghcr.io=pullsecret:ns/n\"}\n",
        {}},
+      {"sources that read the host are operator configuration",
+       "  images: [c, d, e]\n" + k_app +
+           "    secret: {c: \"env:CREDS\", d: \"ext:/bin/creds\", e: \"ghcr.io=env:X\"}\n",
+       {"9:17: error: spec.argocd.secret.c: secret \"env:CREDS\": env: reads the service's "
+        "environment; such credential sources are operator configuration",
+        "9:32: error: spec.argocd.secret.d: secret \"ext:/bin/creds\": ext: runs a program",
+        "9:52: error: spec.argocd.secret.e: secret \"ghcr.io=env:X\": env:"}},
       {"fluxcd block with kind argocd",
        "  images: [nginx]\n" + k_app + "  fluxcd: {interval: 1m}\n",
        {"9:11: warning: spec.fluxcd is ignored for kind argocd"}},
@@ -340,6 +347,40 @@ TEST(Validate, ModelBuiltInCode) {
   d = validate(u);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].message, "missing spec.images");
+}
+
+} // namespace
+
+namespace {
+
+TEST(Validate, SecretsOfAnotherNamespaceAreErrors) {
+  // The ImageUpdater's namespace is known (metadata.namespace, or what the API's path says):
+  // its secrets must be there.
+  const std::string doc = "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\n"
+                          "metadata: {name: demo, namespace: team-a}\nspec:\n  images: [a, b, c, "
+                          "d, e]\n  argocd:\n    app: {name: web}\n    secret: {a: regcred, b: "
+                          "\"team-a/regcred\", c: \"pullsecret:team-b/regcred\", d: "
+                          "\"secret:kube-system/x#y\", e: \"team-b/regcred\"}\n";
+  auto loaded = common::spec::parse_stream(doc, "s.yaml");
+  std::vector<std::string> errors;
+  for (const auto& d : loaded.diagnostics) {
+    errors.push_back(d.field + ": " + d.message);
+  }
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_NE(errors[0].find("spec.argocd.secret.c: secret \"pullsecret:team-b/regcred\" is in "
+                           "namespace \"team-b\"; an ImageUpdater may use only secrets of its "
+                           "own namespace (\"team-a\")"),
+            std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[1].find("kube-system"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[2].find("spec.argocd.secret.e"), std::string::npos) << errors[2];
+  EXPECT_EQ(loaded.updaters.at(0).argocd->secrets.at("a"), "pullsecret:team-a/regcred");
+  // KubeSphere's dialect too.
+  const std::string ks = "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\n"
+                         "metadata: {name: demo, namespace: team-a}\nspec:\n  images: [a]\n"
+                         "  argo:\n    app: {name: web}\n    secrets: {a: \"team-b/regcred\"}\n";
+  auto ks_loaded = common::spec::parse_stream(ks, "s.yaml");
+  ASSERT_TRUE(common::spec::has_errors(ks_loaded.diagnostics));
 }
 
 } // namespace
