@@ -46,7 +46,8 @@ util::Result<Db> Db::open(const std::string& path, std::chrono::milliseconds bus
   if (path != ":memory:" && !path.empty()) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      return util::fail(util::ErrorKind::invalid_input,
+      // As SQLite's own SQLITE_CANTOPEN: the place is wrong, not the input.
+      return util::fail(util::ErrorKind::internal,
                         "store " + util::quote(path) + ": open: " + std::strerror(errno));
     }
     const int rc = ::fchmod(fd, 0600);

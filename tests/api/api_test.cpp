@@ -618,3 +618,47 @@ TEST_F(ApiTest, MutatedBodiesAreAnswered) {
 }
 
 } // namespace
+
+namespace {
+
+// Issue 13: a spec carries no power over the host and no reach into another namespace.
+TEST_F(ApiTest, SpecsNamingHostSourcesOrOtherNamespacesSecretsAre422) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"ext:/bin/sh", "ext: runs a program on the host"},
+      {"env:AWS_SECRET_ACCESS_KEY", "env: reads the service's environment"},
+      {"ghcr.io=ext:/usr/bin/id", "ext:"},
+      {"pullsecret:team-b/regcred", R"(is in namespace \"team-b\")"},
+      {"secret:team-b/regcred#token", R"(is in namespace \"team-b\")"},
+      {"team-b/regcred", R"(is in namespace \"team-b\")"},
+  };
+  for (const auto& [secret, why] : cases) {
+    json body = updater("web");
+    body["spec"]["argocd"]["secret"] = {{"nginx", secret}};
+    auto r = send(request("POST", k_ns_path, body.dump()));
+    ASSERT_EQ(r.status, 422) << secret << ": " << r.body;
+    const std::string text = r.body;
+    EXPECT_NE(text.find("spec.argocd.secret.nginx"), std::string::npos) << text;
+    EXPECT_NE(text.find(why), std::string::npos) << text;
+  }
+  // Its own namespace, and a bare name (which means it), are fine.
+  for (const char* secret : {"regcred", "demo/regcred", "pullsecret:demo/regcred"}) {
+    json body = updater(std::string("ok-") + std::to_string(std::string_view(secret).size()));
+    body["spec"]["argocd"]["secret"] = {{"nginx", secret}};
+    auto r = send(request("POST", k_ns_path, body.dump()));
+    EXPECT_EQ(r.status, 201) << secret << ": " << r.body;
+  }
+}
+
+TEST_F(ApiTest, DeeplyNestedBodiesAreRefusedCheaply) {
+  // A 1 MiB body of '[' (JSON or YAML flow) is refused by a scan, not by building a tree.
+  api::Options o = options();
+  o.max_body_bytes = 2u << 20;
+  api::ImageUpdaterApi big(store, clock, o);
+  for (const char* type : {"application/json", "application/yaml"}) {
+    const std::string body(1u << 20, '[');
+    auto r = big.handle(request("POST", k_ns_path, body, type));
+    EXPECT_EQ(r.status, 400) << type << ": " << r.body.substr(0, 300);
+  }
+}
+
+} // namespace

@@ -156,3 +156,25 @@ TEST_F(ImageStatusTest, DeletedObjectIsDoneAndAConcurrentChangeIsAConflict) {
 
 } // namespace
 } // namespace common::controller
+
+namespace common::controller {
+namespace {
+
+TEST(LoadUpdater, KeepsLabelsAndAnnotations) {
+  // The git-secret and oci-repository annotations are read from the loaded model (issue 13: the
+  // git secret was dropped, so a correct one failed with "requires authentication").
+  store::Object object;
+  object.key = {"demo", "web"};
+  object.labels = {{"team", "shop"}};
+  object.annotations = {{"imageupdater.kubesphere.io/git-secret", "deploy-key"}};
+  object.spec_json = R"({"kind":"argocd","images":["nginx"],"argocd":{"app":{"name":"web"}}})";
+  const Loaded loaded = load_updater(object);
+  ASSERT_TRUE(loaded.updater) << loaded.invalid;
+  EXPECT_EQ(loaded.updater->metadata.annotations.at("imageupdater.kubesphere.io/git-secret"),
+            "deploy-key");
+  EXPECT_EQ(loaded.updater->metadata.labels.at("team"), "shop");
+  EXPECT_EQ(loaded.updater->metadata.namespace_, "demo");
+}
+
+} // namespace
+} // namespace common::controller

@@ -192,9 +192,13 @@ TEST(FindCredential, HostMatching) {
       // Exact beats prefix (port only on one side).
       {auths({{"host:5000", "a:b"}, {"host", "c:d"}}), "host", "", "host"},
       {auths({{"host", "a:b"}, {"host:5000", "c:d"}}), "host:5000", "", "host:5000"},
-      // Prefix match as a fallback.
-      {auths({{"host:5000", "a:b"}}), "host", "", "host:5000"},
-      {auths({{"host", "a:b"}}), "host:5000", "", "host"},
+      // A key without a port is not every port of its host (issue 13: another port is another
+      // service); only HTTPS's default port may be left out.
+      {auths({{"host:5000", "a:b"}}), "host", "", nullptr},
+      {auths({{"host", "a:b"}}), "host:5000", "", nullptr},
+      {auths({{"host", "a:b"}}), "host:443", "", "host"},
+      {auths({{"host:443", "a:b"}}), "host", "", "host:443"},
+      {auths({{"https://host:443/v1/", "a:b"}}), "host", "", "https://host:443/v1/"},
       // Two different explicit ports never match.
       {auths({{"host:5000", "a:b"}}), "host:6000", "", nullptr},
       // No string-prefix matches across a name: the anchor would take these.
@@ -296,11 +300,11 @@ TEST(FindCredential, HelpersStoresAndBadEntries) {
 
   // A placeholder is skipped in favour of a worse match that holds a credential.
   auto mixed = parse_docker_config(
-      R"({"auths": {"host": {}, "host:5000": {"auth": ")" + b64("a:b") + R"("}}})", "c");
+      R"({"auths": {"host/team": {}, "host": {"auth": ")" + b64("a:b") + R"("}}})", "c");
   ASSERT_TRUE(mixed);
-  auto got = find_credential(*mixed, "host", "", "c");
+  auto got = find_credential(*mixed, "host", "team/app", "c");
   ASSERT_TRUE(got) << got.error().message;
-  EXPECT_EQ(got->key, "host:5000");
+  EXPECT_EQ(got->key, "host");
 }
 
 } // namespace

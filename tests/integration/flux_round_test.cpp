@@ -96,7 +96,7 @@ TEST_F(FluxRound, CreateGetArtifactNewTagNewRevisionAndFailuresStayApart) {
   // A local source with a typo'd marker, and a secret with a wrong password.
   const std::string local = m_dir.path() + "/sources/demo/typo"; // --source-root DIR: DIR/NS
   fs::create_directories(local);
-  m_dir.write("sources/typo/deployment.yaml",
+  m_dir.write("sources/demo/typo/deployment.yaml",
               "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
               "    spec:\n      containers:\n        - name: web\n"
               "          image: x/web:1.0.0 # {\"$imagepolicy\": \"demo:wbe\"}\n");
@@ -107,7 +107,7 @@ TEST_F(FluxRound, CreateGetArtifactNewTagNewRevisionAndFailuresStayApart) {
   server_test::Service service(m_dir.path() + "/data", m_dir.path(),
                                {"--workers", "4", "--cache-ttl", "0s", "--source-root",
                                 m_dir.path() + "/sources", "--oci-repository-allow",
-                                "demo=" + registry + "/" + repo, "--secrets-dir",
+                                "demo=" + registry, "--secrets-dir",
                                 m_dir.path() + "/secrets", "--git-timeout", "20s"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();

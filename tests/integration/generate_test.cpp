@@ -316,9 +316,9 @@ TEST_F(Tenancy, KustomizeCannotReadTheSidecarsFiles) {
 TEST_F(Tenancy, PullSecretsOfAnotherNamespaceAndHostSourcesAreRefused) {
   const std::string spec = slurp(app_dir() / "imageupdater.yaml");
   const std::vector<std::pair<std::string, std::string>> secrets = {
-      {"pullsecret:team-b/regcred", "names a secret of namespace \\\"team-b\\\""},
-      {"secret:team-b/regcred#.dockerconfigjson", "names a secret of namespace \\\"team-b\\\""},
-      {"team-b/regcred", "names a secret of namespace \\\"team-b\\\""},
+      {"pullsecret:team-b/regcred", "namespace \\\"team-b\\\""},
+      {"secret:team-b/regcred#.dockerconfigjson", "namespace \\\"team-b\\\""},
+      {"team-b/regcred", "namespace \\\"team-b\\\""},
       {"env:IMAGEUPDATER_SECRETS_DIR", "operator configuration"},
       {"ext:/bin/sh", "operator configuration"},
   };

@@ -195,8 +195,14 @@ TEST_F(Faults, TimeoutBoundsTheWholeRunAgainstAHangingRegistry) {
 TEST_F(Faults, RedirectToAnotherHostGetsNoAuthorization) {
   const std::string repo = unique_repo("redir/auth-redirect");
   ScopedEnv creds("IU_IT_FAULTS_CREDS", env("FAULTS_USER") + ":" + env("FAULTS_PASS"));
-  const auto run = resolve_cli(
-      updater_yaml("redir", {image("r", repo)}, "secret: {r: \"env:IU_IT_FAULTS_CREDS\"}"));
+  // env: credentials are operator configuration: registries.conf, never a spec.
+  test_support::TempDir dir;
+  const std::string host = env("REGISTRY_FAULTS_HOST");
+  const auto conf = dir.write("registries.conf", "registries:\n- name: f\n  api_url: http://" +
+                                                     host + "\n  prefix: " + host +
+                                                     "\n  credentials: env:IU_IT_FAULTS_CREDS\n");
+  const auto run =
+      resolve_cli(updater_yaml("redir", {image("r", repo)}), {"--registries-conf", conf});
   EXPECT_EQ(run.exit_code, 1) << run.dump();
   const Outcome& o = run.of("r");
   ASSERT_TRUE(o.error.has_value()) << run.dump();

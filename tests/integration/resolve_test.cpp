@@ -271,10 +271,19 @@ TEST_F(BasicAuth, WithoutCredentialsIsAnAuthError) {
   EXPECT_TRUE(contains(*o.error, "Basic")) << *o.error;
 }
 
+// env: credentials are operator configuration: registries.conf, never a spec.
+std::string env_credentials_conf(const TempDir& dir, const std::string& host,
+                                  const std::string& variable) {
+  return dir.write("registries.conf", "registries:\n- name: r\n  api_url: http://" + host +
+                                          "\n  prefix: " + host + "\n  credentials: env:" +
+                                          variable + "\n");
+}
+
 TEST_F(BasicAuth, EnvCredentials) {
   ScopedEnv creds("IU_IT_BASIC_CREDS", user_pass());
-  const auto run =
-      resolve_cli(updater_yaml("basic", {image()}, "secret: {app: \"env:IU_IT_BASIC_CREDS\"}"));
+  TempDir dir;
+  const auto conf = env_credentials_conf(dir, env("REGISTRY_BASIC_HOST"), "IU_IT_BASIC_CREDS");
+  const auto run = resolve_cli(updater_yaml("basic", {image()}), {"--registries-conf", conf});
   ASSERT_EQ(run.exit_code, 0) << run.dump();
   expect_resolved(run.of("app"), expected("APP_HIGHEST_SEMVER"), expected("APP_DIGEST"), run);
 }
@@ -299,8 +308,9 @@ TEST_F(BasicAuth, MountedPullSecret) {
 TEST_F(BasicAuth, WrongPasswordIsAnAuthErrorWithoutThePassword) {
   const std::string password = "Wr0ng-pass-7c1f";
   ScopedEnv creds("IU_IT_BASIC_CREDS", env("BASIC_USER") + ":" + password);
-  const auto run =
-      resolve_cli(updater_yaml("basic", {image()}, "secret: {app: \"env:IU_IT_BASIC_CREDS\"}"));
+  TempDir dir;
+  const auto conf = env_credentials_conf(dir, env("REGISTRY_BASIC_HOST"), "IU_IT_BASIC_CREDS");
+  const auto run = resolve_cli(updater_yaml("basic", {image()}), {"--registries-conf", conf});
   EXPECT_EQ(run.exit_code, 1) << run.dump();
   const Outcome& o = run.of("app");
   ASSERT_TRUE(o.error.has_value()) << run.dump();

@@ -161,6 +161,13 @@ const BodyCase k_bodies[] = {
     {R"({"tags":"1.0"})", "\"tags\" is not an array"},
     {R"({"tags":[1,2]})", "a tag is not a string"},
     {R"({"tags":["1",)", "the tag list is not a JSON object"},
+    // Issue 13: hostile tag lists.
+    {R"({"tags":["1.0\n1.1"]})", "is not a valid tag"},
+    {R"({"tags":["1.0/../x"]})", "is not a valid tag"},
+    {R"({"tags":[".hidden"]})", "is not a valid tag"},
+    {R"({"tags":[""]})", "is not a valid tag"},
+    {R"({"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
+     "nests deeper than 64 levels"},
 };
 
 TEST_F(TagsTest, GarbageBodiesAreInvalidInputNamingRegistryAndUrl) {

@@ -144,7 +144,8 @@ TEST(Validate, ArgoErrors) {
            "    secret: {a: \"pullsecret:nons\", b: \"x/y/z\", c: \"env:\"}\n",
        {"9:17: error: spec.argocd.secret.a: invalid secret \"pullsecret:nons\": want ",
         "9:39: error: spec.argocd.secret.b: invalid secret \"x/y/z\"",
-        "9:51: error: spec.argocd.secret.c: invalid secret \"env:\""}},
+        "9:51: error: spec.argocd.secret.c: secret \"env:\": env: reads the service's "
+        "environment"}},
       {"good secrets",
        "  images: [a, b, e]\n" + k_app +
            "    secret: {a: \"pullsecret:ns/n\", b: \"secret:ns/n#creds\", "
@@ -155,8 +156,8 @@ TEST(Validate, ArgoErrors) {
            "    secret: {c: \"env:CREDS\", d: \"ext:/bin/creds\", e: \"ghcr.io=env:X\"}\n",
        {"9:17: error: spec.argocd.secret.c: secret \"env:CREDS\": env: reads the service's "
         "environment; such credential sources are operator configuration",
-        "9:32: error: spec.argocd.secret.d: secret \"ext:/bin/creds\": ext: runs a program",
-        "9:52: error: spec.argocd.secret.e: secret \"ghcr.io=env:X\": env:"}},
+        "9:33: error: spec.argocd.secret.d: secret \"ext:/bin/creds\": ext: runs a program",
+        "9:54: error: spec.argocd.secret.e: secret \"ghcr.io=env:X\": env:"}},
       {"fluxcd block with kind argocd",
        "  images: [nginx]\n" + k_app + "  fluxcd: {interval: 1m}\n",
        {"9:11: warning: spec.fluxcd is ignored for kind argocd"}},

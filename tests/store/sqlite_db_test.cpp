@@ -1,4 +1,6 @@
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -98,3 +100,32 @@ TEST(StoreSqliteDb, TransactionsRollBackUnlessCommitted) {
 
 } // namespace
 } // namespace common::store::detail
+
+namespace {
+
+TEST(StoreSqliteDb, TheFileIsTheServicesAlone) {
+  // Every tenant's objects: 0600, also for a file created with looser bits before, and for the
+  // journal files SQLite creates beside it.
+  test_support::TempDir tmp;
+  const std::string path = tmp.path() + "/t.db";
+  for (int round = 0; round < 2; ++round) {
+    {
+      auto db = common::store::detail::Db::open(path, std::chrono::milliseconds(100));
+      ASSERT_TRUE(db.has_value()) << db.error().message;
+      ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL", "wal").has_value());
+      ASSERT_TRUE(db->exec("CREATE TABLE IF NOT EXISTS t (x)", "t").has_value());
+      for (const std::string& p : {path, path + "-wal"}) {
+        struct stat st {};
+        ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+        EXPECT_EQ(st.st_mode & 0777, 0600u) << p;
+      }
+    }
+    ::chmod(path.c_str(), 0644);
+  }
+  // A symlink is not followed to create or chmod something elsewhere.
+  const std::string target = tmp.path() + "/elsewhere";
+  ASSERT_EQ(::symlink(target.c_str(), (tmp.path() + "/link.db").c_str()), 0);
+  EXPECT_FALSE(common::store::detail::Db::open(tmp.path() + "/link.db", std::chrono::milliseconds(100)));
+}
+
+} // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/util/json_depth.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::util {
@@ -34,3 +35,24 @@ TEST(UtilStrings, QuoteEscapesAndCuts) {
 
 } // namespace
 } // namespace common::util
+
+namespace {
+
+TEST(JsonNesting, CountsOutsideStrings) {
+  using common::util::json_nesting;
+  EXPECT_EQ(json_nesting("{}", 10), 1u);
+  EXPECT_EQ(json_nesting(R"({"a": [1, {"b": []}]})", 10), 4u);
+  EXPECT_EQ(json_nesting(R"({"a": "[[[[[[\"[["})", 10), 1u);
+  EXPECT_EQ(json_nesting("", 10), 0u);
+  EXPECT_EQ(json_nesting(std::string(1000000, '['), 64), 65u);
+  EXPECT_EQ(json_nesting("]]]][", 10), 1u);
+}
+
+TEST(SplitFields, LikeGoStringsFields) {
+  using common::util::split_fields;
+  EXPECT_EQ(split_fields("  --enable-helm\t--load-restrictor \n X "),
+            (std::vector<std::string>{"--enable-helm", "--load-restrictor", "X"}));
+  EXPECT_TRUE(split_fields(" \t").empty());
+}
+
+} // namespace
