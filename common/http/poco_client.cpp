@@ -22,6 +22,7 @@
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_module.hpp"
 #include "common/http/url.hpp"
+#include "common/http/watchdog.hpp"
 #include "common/util/sigpipe_guard.hpp"
 #include "common/util/strings.hpp"
 
@@ -82,6 +83,8 @@ struct PocoClient::Impl {
   const TlsModule* tls_module = nullptr;
   std::map<std::string, std::shared_ptr<TlsConnector>> connectors; // by tls_key()
   std::map<std::string, std::vector<Connection>> idle;             // by origin, most recent last
+  // Declared last, destroyed first: no socket of a connection above outlives its guard.
+  detail::Watchdog watchdog; // the response's deadline, whatever the peer sends
 
   util::Result<std::shared_ptr<TlsConnector>> connector_for(const Url& url);
   util::Result<Connection> acquire(const Url& url, bool fresh);
@@ -288,6 +291,18 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
   if (module != nullptr) {
     module->clear_errors(); // Poco describes failures from the thread's error queue
   }
+  std::optional<detail::Watchdog::Guard> guard; // armed once the request is sent
+  const auto timed_out = [&]() -> std::optional<Failure> {
+    if (!guard || !guard->fired()) {
+      return std::nullopt;
+    }
+    keep = false;
+    return fail(ErrorKind::transient,
+                std::string(phase == Phase::body ? "timed out reading the response body"
+                                                 : "timed out waiting for the response head") +
+                    " (" + std::to_string(limits.read_timeout.count()) +
+                    " ms for the whole response, head and body)");
+  };
   try {
     if (!connection.session) {
       connection.session = open_session(url, connection.tls.get(), limits.connect_timeout);
@@ -326,6 +341,10 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
     }
 
     phase = Phase::head;
+    // One deadline for the head and the body together, enforced by shutting the socket down:
+    // Poco's timeouts are per read, and a peer dripping a byte at a time never trips them.
+    const auto exchange_deadline = Clock::now() + limits.read_timeout;
+    guard.emplace(watchdog.arm(session.socket().impl()->sockfd(), exchange_deadline));
     Poco::Net::HTTPResponse in;
     std::istream& body_in = session.receiveResponse(in);
     response.status = static_cast<int>(in.getStatus());
@@ -353,7 +372,7 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
       // Straight from the stream buffer, one refill at a time: istream::read() would block
       // until a whole chunk arrived, so a slow drip could outlast the body deadline.
       std::streambuf& buffer = *body_in.rdbuf();
-      const auto deadline = Clock::now() + limits.read_timeout;
+      const auto deadline = exchange_deadline;
       while (true) {
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -388,9 +407,18 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
       }
       response.body.shrink_to_fit();
     }
+    if (auto late = timed_out()) {
+      return late;
+    }
     keep = in.getKeepAlive() && has_body_framing(in, head) && session.connected();
     return std::nullopt;
   } catch (const Poco::Exception& e) {
+    if (auto late = timed_out()) {
+      if (module != nullptr) {
+        module->clear_errors();
+      }
+      return late;
+    }
     Failure failure = map_exception(e, what, url, connection.tls.get(), module, phase, limits);
     if (module != nullptr) {
       module->clear_errors();

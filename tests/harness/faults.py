@@ -23,6 +23,8 @@ even while other tests run in parallel:
   stall[-S]        sends headers (full Content-Length) and half the body, stalls S s, closes
   trickle[-S]      sends headers, then one body byte every 0.5 s, for at most S s, then closes
                    (defeats a per-read timeout; only a whole-response deadline stops it)
+  drip-head[-S]    sends the response's status line and headers one byte every 0.5 s, for at
+                   most S s, then closes (the head itself defeats a per-read timeout)
   garbage          200 application/json whose body is not JSON
   huge             200 with Content-Length 64 MiB (far over 16 MiB), streamed in 64 KiB chunks
                    (never held in memory); the JSON is valid if read to the end
@@ -66,8 +68,8 @@ TAGS = ["1.0.0", "1.1.0", "2.0.0"]
 OTHER_TAGS = ["4.0.0", "4.1.0"]
 HUGE_SIZE = 64 << 20
 CHUNK = 64 << 10
-FAULTS = {"ok", "ratelimited", "flaky", "denied", "hang", "stall", "trickle", "garbage", "huge",
-          "huge-chunked", "redirect", "auth", "auth-redirect"}
+FAULTS = {"ok", "ratelimited", "flaky", "denied", "hang", "stall", "trickle", "drip-head",
+          "garbage", "huge", "huge-chunked", "redirect", "auth", "auth-redirect"}
 DEFAULT_PARAM = {"ratelimited": 2, "flaky": 2}
 
 CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
@@ -244,6 +246,9 @@ def make_handlers(state, credentials, other_base, max_stall):
             if fault in ("stall", "trickle"):
                 self.stream_slowly(fault, stall)
                 return
+            if fault == "drip-head":
+                self.drip_head(stall)
+                return
             if fault in ("huge", "huge-chunked"):
                 self.stream_huge(chunked=fault == "huge-chunked")
                 return
@@ -269,6 +274,21 @@ def make_handlers(state, credentials, other_base, max_stall):
                     if time.monotonic() >= deadline:
                         return
                     self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                return  # the client gave up: that is the point
+
+        def drip_head(self, seconds):
+            self.close_connection = True
+            head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"X-Padding: " + b"x" * 200 + b"\r\nContent-Length: 2\r\n\r\n{}")
+            deadline = time.monotonic() + seconds
+            try:
+                for i in range(len(head)):
+                    if time.monotonic() >= deadline:
+                        return
+                    self.wfile.write(head[i:i + 1])
                     self.wfile.flush()
                     time.sleep(0.5)
             except OSError:
