@@ -27,6 +27,7 @@
 #include "common/api/status.hpp"
 #include "common/http/tls_server.hpp"
 #include "common/util/sigpipe_guard.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::server {
 
@@ -70,6 +71,50 @@ struct Outcome {
   std::string principal;
   bool quiet = false; // probes and scrapes: logged at debug
 };
+
+// Why a request's framing could be read two ways (RFC 9112 6.1-6.3, 5.1), "" when it is sound.
+// A proxy in front might have framed such a request differently, so the bytes after what we
+// take for its end could be another request (smuggling): these are refused and the connection
+// closed. Checked on the parsed head, before any body byte is read.
+std::string ambiguous_framing(const Poco::Net::HTTPServerRequest& request) {
+  std::size_t lengths = 0;
+  std::size_t encodings = 0;
+  std::string length;
+  std::string encoding;
+  for (const auto& [name, value] : request) {
+    // "Content-Length : 5": no white space between the name and the colon (5.1).
+    if (name.empty() || name.find_first_of(" \t\r\n") != std::string::npos) {
+      return "white space in or around the header name " + util::quote(name, 60);
+    }
+    if (util::iequals(name, "Content-Length")) {
+      ++lengths;
+      length = std::string(util::trim(value));
+    } else if (util::iequals(name, "Transfer-Encoding")) {
+      ++encodings;
+      encoding = std::string(util::trim(value));
+    }
+  }
+  if (lengths > 1) {
+    return "more than one Content-Length";
+  }
+  if (lengths == 1 && (length.empty() || length.size() > 18 ||
+                       length.find_first_not_of("0123456789") != std::string::npos)) {
+    return "Content-Length " + util::quote(length, 40) + " is not a number of digits";
+  }
+  if (encodings > 0) {
+    if (lengths > 0) {
+      return "both Content-Length and Transfer-Encoding";
+    }
+    if (request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0) {
+      return "Transfer-Encoding in an HTTP/1.0 request";
+    }
+    if (encodings > 1 || !util::iequals(encoding, "chunked")) {
+      return "Transfer-Encoding " + util::quote(encoding, 40) +
+             " (only \"chunked\" alone is accepted)";
+    }
+  }
+  return {};
+}
 
 void write_response(Poco::Net::HTTPServerResponse& out, const api::HttpResponse& response,
                     Outcome* outcome = nullptr) {
@@ -196,6 +241,12 @@ private:
                      &m_outcome);
       linger(socket, unread);
     };
+    if (const std::string why = ambiguous_framing(request); !why.empty()) {
+      response.setKeepAlive(false); // where this request ends is not agreed on
+      write_response(response, api::status_response(400, "BadRequest", "request framing: " + why),
+                     &m_outcome);
+      return;
+    }
     const bool chunked = request.getChunkedTransferEncoding();
     const bool has_length = request.hasContentLength();
     if (has_length && !chunked) {

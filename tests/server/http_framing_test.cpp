@@ -133,3 +133,43 @@ TEST_F(ServeFramingTest, DISABLED_NonNumericContentLengthIsA400) {
 }
 
 } // namespace
+
+namespace {
+
+// Issue 13: framing two parsers could read differently. Each is a 400 with the connection
+// closed, and the request smuggled behind it is never served.
+TEST_F(ServeFramingTest, AmbiguousFramingIsA400AndNothingIsSmuggled) {
+  const std::string smuggled = head("GET", "/healthz", "Connection: close\r\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n" + smuggled},
+      {"Content-Length: 2\r\nContent-Length: 2\r\n", "{}" + smuggled},
+      {"Content-Length: 2\r\nContent-Length: 40\r\n", "{}" + smuggled},
+      {"Content-Length: +2\r\n", "{}" + smuggled},
+      {"Transfer-Encoding: xchunked\r\n", "0\r\n\r\n" + smuggled},
+      {"Transfer-Encoding: chunked, identity\r\n", "0\r\n\r\n" + smuggled},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n" + smuggled},
+      {"Content-Length : 2\r\n", "{}" + smuggled},
+  };
+  for (const auto& [headers, rest] : cases) {
+    const RawReply r =
+        send(head("POST", k_demo_items, "Content-Type: application/json\r\n" + headers) + rest);
+    EXPECT_EQ(r.status, 400) << headers << r.raw;
+    std::size_t answers = 0;
+    for (auto at = r.raw.find("HTTP/1.1 "); at != std::string::npos;
+         at = r.raw.find("HTTP/1.1 ", at + 1)) {
+      ++answers;
+    }
+    EXPECT_EQ(answers, 1u) << "a second request was served: " << headers << r.raw;
+    EXPECT_EQ(server_test::lower(r.headers.count("connection") ? r.headers.at("connection") : ""),
+              "close")
+        << headers << r.raw;
+  }
+  // HTTP/1.0 with Transfer-Encoding.
+  const RawReply old = send("POST " + k_demo_items +
+                            " HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+                            smuggled);
+  EXPECT_NE(old.raw.find(" 400 "), std::string::npos) << old.raw; // answered as HTTP/1.0
+  EXPECT_EQ(old.raw.find("HTTP/1.1 200"), std::string::npos) << old.raw;
+}
+
+} // namespace
