@@ -36,15 +36,26 @@ int run(int argc, char** argv) {
                         "Serve a non-loopback address without --token-file (anyone may write)");
     serve_cmd->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve TLS only");
     serve_cmd->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
-    serve_cmd->add_option("--max-threads", o.max_threads, "Requests served at once")
+    serve_cmd->add_option("--max-threads", o.max_threads, "Workers running request handlers")
         ->capture_default_str();
-    serve_cmd->add_option("--max-queued", o.max_queued, "Accepted connections waiting for a thread")
+    serve_cmd->add_option("--max-queued", o.max_queued,
+                          "Requests waiting for a worker (more are answered 503)")
+        ->capture_default_str();
+    serve_cmd->add_option("--max-connections", o.max_connections,
+                          "Open connections at most (more are refused)")
+        ->capture_default_str();
+    serve_cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
+                          "Open connections from one client address at most")
+        ->capture_default_str();
+    serve_cmd->add_option("--head-timeout", o.head_timeout,
+                          "Deadline of a whole request head, TLS handshake included (Go duration)")
         ->capture_default_str();
     serve_cmd->add_option("--max-body", o.max_body_bytes, "Largest request body in bytes (413)")
         ->capture_default_str();
-    serve_cmd->add_option("--read-timeout", o.read_timeout, "Socket read timeout (Go duration)")
+    serve_cmd->add_option("--read-timeout", o.read_timeout,
+                          "Deadline of a whole request body (Go duration)")
         ->capture_default_str();
-    serve_cmd->add_option("--write-timeout", o.write_timeout, "Socket write timeout")
+    serve_cmd->add_option("--write-timeout", o.write_timeout, "Deadline of a whole response")
         ->capture_default_str();
     serve_cmd->add_option("--log-level", o.log_level, "debug | info | warn | error")
         ->capture_default_str();

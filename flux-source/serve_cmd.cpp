@@ -177,6 +177,7 @@ int serve(const ServeOptions& options) {
   }
   const auto level = common::log::parse_level(options.log_level);
   const auto format = common::log::parse_format(options.log_format);
+  const auto head_timeout = duration_flag("--head-timeout", options.head_timeout, false);
   const auto read_timeout = duration_flag("--read-timeout", options.read_timeout, false);
   const auto write_timeout = duration_flag("--write-timeout", options.write_timeout, false);
   const auto interval = duration_flag("--interval", options.interval, false);
@@ -186,6 +187,7 @@ int serve(const ServeOptions& options) {
   for (const auto* e :
        {level ? nullptr : &level.error(), format ? nullptr : &format.error(),
         read_timeout ? nullptr : &read_timeout.error(),
+        head_timeout ? nullptr : &head_timeout.error(),
         write_timeout ? nullptr : &write_timeout.error(), interval ? nullptr : &interval.error(),
         cache_ttl ? nullptr : &cache_ttl.error(),
         watch_interval ? nullptr : &watch_interval.error(),
@@ -194,8 +196,10 @@ int serve(const ServeOptions& options) {
       return setup_error(e->message);
     }
   }
-  if (options.max_threads < 1 || options.max_queued < 1 || options.max_body_bytes < 1) {
-    return setup_error("--max-threads, --max-queued and --max-body must be at least 1");
+  if (options.max_threads < 1 || options.max_queued < 1 || options.max_body_bytes < 1 ||
+      options.max_connections < 1 || options.max_connections_per_client < 1) {
+    return setup_error("--max-threads, --max-queued, --max-body, --max-connections and "
+                       "--max-connections-per-client must be at least 1");
   }
   std::optional<common::auth::TokenAuthenticator> tokens;
   if (!options.token_file.empty()) {
@@ -286,7 +290,10 @@ int serve(const ServeOptions& options) {
   server_options.max_threads = options.max_threads;
   server_options.max_queued = options.max_queued;
   server_options.max_body_bytes = options.max_body_bytes;
+  server_options.head_timeout = millis(*head_timeout);
   server_options.read_timeout = millis(*read_timeout);
+  server_options.max_connections = options.max_connections;
+  server_options.max_connections_per_client = options.max_connections_per_client;
   server_options.write_timeout = millis(*write_timeout);
   server_options.tls_cert_file = options.tls_cert;
   server_options.tls_key_file = options.tls_key;

@@ -21,10 +21,13 @@ struct ServeOptions {
   std::string tls_key;
 
   // Server bounds.
-  int max_threads = 64; // Poco holds a thread per keep-alive connection
-  int max_queued = 64;
+  int max_threads = 64; // workers running handlers
+  int max_queued = 64;  // requests waiting for a worker (more: 503)
   std::size_t max_body_bytes = 1u << 20;
-  std::string read_timeout = "30s"; // Go durations
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 256;
+  std::string head_timeout = "10s"; // Go durations
+  std::string read_timeout = "30s";
   std::string write_timeout = "30s";
 
   // Logs.

@@ -429,6 +429,30 @@ void ImageUpdaterApi::notify(const store::Key& key) const {
   }
 }
 
+std::optional<HttpResponse> ImageUpdaterApi::precheck(const HttpRequest& request) {
+  Route route = match(request.path);
+  if (route.kind == RouteKind::none) {
+    return status_response(404, "NotFound", "the server could not find the requested resource");
+  }
+  if (!method_allowed(route.kind, request.method)) {
+    HttpResponse r = status_response(405, "MethodNotAllowed",
+                                     "the method " + util::quote(request.method, 20) +
+                                         " is not allowed on " + util::quote(request.path));
+    r.headers.emplace_back("Allow", allowed(route.kind));
+    return r;
+  }
+  if (route.kind == RouteKind::openapi || !m_options.authorize) {
+    return std::nullopt;
+  }
+  std::string principal;
+  const bool write = request.method != "GET" && request.method != "HEAD";
+  if (auto denied = m_options.authorize(request, route.namespace_, write, principal)) {
+    denied->principal = principal;
+    return denied;
+  }
+  return std::nullopt;
+}
+
 HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   try {
     Route route = match(request.path);

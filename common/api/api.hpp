@@ -70,6 +70,11 @@ public:
 
   HttpResponse handle(const HttpRequest& request);
 
+  // What handle() would answer before looking at the body: 404 for no route, 405, 401/403 from
+  // Options::authorize; nullopt when the request may go on. A transport calls it once the head
+  // is read, so that a denied request never costs its body.
+  std::optional<HttpResponse> precheck(const HttpRequest& request);
+
   // The route template a request matched, for metrics labels ("GET /namespaces/{namespace}/
   // imageupdaters/{name}"), "" when it matched none. Bounded cardinality: never a path value.
   static std::string route_of(const HttpRequest& request);

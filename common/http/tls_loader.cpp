@@ -3,7 +3,6 @@
 #include <string>
 #include <unistd.h>
 
-#include <Poco/Net/ServerSocket.h>
 #include <climits>
 
 #include "common/http/tls_module.hpp"
@@ -58,18 +57,27 @@ util::Result<const TlsModule*> load_tls_module() {
                         ", installed beside the executable); tried:" + tried);
 }
 
-} // namespace common::http::detail
-
-namespace common::http {
-
-util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
-tls_server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
-                  const std::string& key_file) {
+util::Result<std::unique_ptr<detail::TlsServerContext>>
+tls_server_context(const std::string& cert_file, const std::string& key_file) {
   auto module = detail::load_tls_module();
   if (!module) {
     return std::unexpected(module.error());
   }
-  return (*module)->server_socket(host, port, cert_file, key_file);
+  return (*module)->server_context(cert_file, key_file);
+}
+
+} // namespace common::http::detail
+
+namespace common::http {
+
+
+util::Result<std::unique_ptr<detail::TlsServerContext>>
+tls_server_context(const std::string& cert_file, const std::string& key_file) {
+  auto module = detail::load_tls_module();
+  if (!module) {
+    return std::unexpected(module.error());
+  }
+  return (*module)->server_context(cert_file, key_file);
 }
 
 } // namespace common::http

@@ -7,9 +7,11 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SSLException.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_context.hpp"
@@ -25,6 +27,86 @@ struct SslLibrary {
   ~SslLibrary() { Poco::Net::uninitializeSSL(); }
   SslLibrary(const SslLibrary&) = delete;
   SslLibrary& operator=(const SslLibrary&) = delete;
+};
+
+// The OpenSSL errors queued by the calling thread, as one line, and the queue cleared.
+std::string openssl_errors() {
+  std::string out;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(e, text, sizeof text);
+    out += (out.empty() ? "" : "; ") + std::string(text);
+  }
+  return out;
+}
+
+class OpenSslStream final : public TlsServerStream {
+public:
+  explicit OpenSslStream(SSL* ssl) : m_ssl(ssl) {}
+  ~OpenSslStream() override {
+    // No close_notify exchange: the caller closes the socket (a peer that is gone must not make
+    // this block or raise SIGPIPE).
+    SSL_set_quiet_shutdown(m_ssl, 1);
+    SSL_free(m_ssl);
+  }
+  OpenSslStream(const OpenSslStream&) = delete;
+  OpenSslStream& operator=(const OpenSslStream&) = delete;
+
+  Io handshake() override { return result(SSL_accept(m_ssl)); }
+  Io read(char* buffer, std::size_t size, std::size_t& got) override {
+    got = 0;
+    const int rc = SSL_read_ex(m_ssl, buffer, size, &got);
+    return rc == 1 ? Io::ok : result(rc);
+  }
+  Io write(const char* buffer, std::size_t size, std::size_t& put) override {
+    put = 0;
+    const int rc = SSL_write_ex(m_ssl, buffer, size, &put);
+    return rc == 1 ? Io::ok : result(rc);
+  }
+  std::string last_error() const override { return m_error; }
+
+private:
+  Io result(int rc) {
+    if (rc == 1) {
+      return Io::ok;
+    }
+    switch (SSL_get_error(m_ssl, rc)) {
+    case SSL_ERROR_WANT_READ:
+      return Io::want_read;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::want_write;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::closed;
+    case SSL_ERROR_SYSCALL:
+      m_error = "connection closed or failed (" + openssl_errors() + ")";
+      return Io::closed;
+    default:
+      m_error = openssl_errors();
+      return Io::error;
+    }
+  }
+  SSL* m_ssl;
+  std::string m_error;
+};
+
+class OpenSslServerContext final : public TlsServerContext {
+public:
+  explicit OpenSslServerContext(SSL_CTX* ctx) : m_ctx(ctx) {}
+  ~OpenSslServerContext() override { SSL_CTX_free(m_ctx); }
+  OpenSslServerContext(const OpenSslServerContext&) = delete;
+  OpenSslServerContext& operator=(const OpenSslServerContext&) = delete;
+  std::unique_ptr<TlsServerStream> wrap(int fd) const override {
+    SSL* ssl = SSL_new(m_ctx);
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
+      SSL_free(ssl);
+      ERR_clear_error();
+      return nullptr;
+    }
+    return std::make_unique<OpenSslStream>(ssl);
+  }
+
+private:
+  SSL_CTX* m_ctx;
 };
 
 class PocoTlsConnector final : public TlsConnector {
@@ -111,39 +193,37 @@ public:
 
   void clear_errors() const override { clear_openssl_errors(); }
 
-  util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
-  server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
-                const std::string& key_file) const override {
-    // A serving process keeps TLS for its whole life: initialised once, never released.
-    static const SslLibrary library;
-    Poco::Net::Context::Ptr context;
-    try {
-      Poco::Net::Context::Params params;
-      params.privateKeyFile = key_file;
-      params.certificateFile = cert_file;
-      params.verificationMode = Poco::Net::Context::VERIFY_NONE; // no client certificates
-      params.loadDefaultCAs = false;
-      params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:@STRENGTH";
-      context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
-      context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      context->enableSessionCache(false);
-    } catch (const Poco::Exception& e) {
-      clear_openssl_errors();
+  util::Result<std::unique_ptr<TlsServerContext>>
+  server_context(const std::string& cert_file, const std::string& key_file) const override {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    const auto failed = [&](const std::string& what) -> util::Result<std::unique_ptr<TlsServerContext>> {
+      const std::string why = openssl_errors();
+      SSL_CTX_free(ctx);
       return util::fail(ErrorKind::invalid_input, "cannot load TLS certificate " + cert_file +
-                                                      " and key " + key_file + ": " +
-                                                      e.displayText());
+                                                      " and key " + key_file + ": " + what +
+                                                      (why.empty() ? "" : " (" + why + ")"));
+    };
+    if (ctx == nullptr) {
+      return failed("no TLS context");
     }
-    try {
-      // Poco's secure server socket only prepares the TLS session on accept; the handshake
-      // happens on the connection's first read, in the worker thread, within its timeouts.
-      auto socket = std::make_unique<Poco::Net::SecureServerSocket>(
-          Poco::Net::SocketAddress(host, port), 64, context);
-      return std::unique_ptr<Poco::Net::ServerSocket>(std::move(socket));
-    } catch (const Poco::Exception& e) {
-      return util::fail(ErrorKind::transient, "cannot listen on " + host + ":" +
-                                                  std::to_string(port) + ": " + e.displayText());
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_set_cipher_list(ctx, "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:@STRENGTH") != 1) {
+      return failed("cipher list");
     }
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+      return failed("the certificate chain");
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return failed("the private key");
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+      return failed("the key does not match the certificate");
+    }
+    return std::unique_ptr<TlsServerContext>(std::make_unique<OpenSslServerContext>(ctx));
   }
+
 };
 
 } // namespace

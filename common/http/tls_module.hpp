@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/http/poco_client.hpp"
+#include "common/http/tls_server.hpp"
 #include "common/http/url.hpp"
 #include "common/util/error.hpp"
 
@@ -27,7 +28,6 @@ namespace Poco {
 class Exception;
 namespace Net {
 class HTTPClientSession;
-class ServerSocket;
 } // namespace Net
 } // namespace Poco
 
@@ -65,10 +65,10 @@ public:
   virtual bool is_tls_error(const Poco::Exception& e) const = 0;
   // Clears the calling thread's OpenSSL error queue (Poco describes failures from it).
   virtual void clear_errors() const = 0;
-  // A listening TLS socket on host:port (see tls_server.hpp).
-  virtual util::Result<std::unique_ptr<Poco::Net::ServerSocket>>
-  server_socket(const std::string& host, std::uint16_t port, const std::string& cert_file,
-                const std::string& key_file) const = 0;
+  // A context for non-blocking server connections. Fails with invalid_input when the
+  // certificate or key cannot be loaded or do not match.
+  virtual util::Result<std::unique_ptr<TlsServerContext>>
+  server_context(const std::string& cert_file, const std::string& key_file) const = 0;
 };
 
 // The entry point the module exports (C linkage, so dlsym finds it by this name).

@@ -1,17 +1,22 @@
-// The service's HTTP transport: a Poco::Net::HTTPServer that turns each request into an
-// api::HttpRequest, hands it to api::ImageUpdaterApi::handle() and writes the HttpResponse back.
-// Besides the API it answers GET /healthz and GET /readyz with 200 "ok" (text/plain).
+// The service's HTTP transport: an event-driven front end (one thread owns every connection:
+// epoll, non-blocking sockets, TLS through the TLS module) that reads whole requests with strict
+// HTTP/1.1 framing (http1.hpp) and hands them to a pool of workers running
+// api::ImageUpdaterApi::handle(). Besides the API it answers GET /healthz and GET /readyz with
+// 200 "ok" (text/plain) from the loop itself, so probes are answered whatever the workers do.
 //
-// Bounds: at most Options::max_threads connections are served at once (Poco gives a keep-alive
-// connection its thread until it closes, so this is also how many clients are served without
-// waiting: 64 by default, since a 16-thread server made the 49th client of 64 wait ~100
-// requests of another; bench/api.sh) and Options::max_queued accepted connections wait
-// (further connections are refused by Poco); a keep-alive connection
-// serves at most max_keep_alive_requests requests and waits keep_alive_timeout for the next one;
-// reads and writes on a socket time out after read_timeout / write_timeout. A body whose
-// Content-Length exceeds max_body_bytes gets a 413 Status without the body being read (and the
-// connection is closed); a chunked body is read up to max_body_bytes + 1 bytes, then the same.
-// Any exception while serving a request becomes a 500 InternalError Status.
+// Bounds, so that no client can hold more than its own connection:
+//  - a request head (and, with TLS, the handshake before it) must arrive within head_timeout of
+//    its first byte (of the connection, for the first request), at most max_head_bytes (431);
+//  - a body within read_timeout of the end of its head, at most max_body_bytes (413 answered
+//    without reading the body; the connection then closes after a bounded linger);
+//  - a response within write_timeout; an idle keep-alive connection lives keep_alive_timeout and
+//    serves at most max_keep_alive_requests requests;
+//  - at most max_connections connections, max_connections_per_client of them from one address
+//    (more are reset at once);
+//  - max_threads workers; at most max_queued requests wait for one (more get 503).
+// A request that misses its deadline gets 408 and the connection closes. Authorisation (the
+// API's precheck) happens before the body is read: a denied request never costs its body.
+// Framing two parsers could read differently is a 400 with the connection closed.
 //
 // Observability: GET /metrics answers the Prometheus exposition of Options::metrics (the server
 // registers imageupdater_http_requests_total{method,route,code} and
@@ -41,13 +46,17 @@ namespace common::server {
 
 struct Options {
   std::string listen = "127.0.0.1:8080"; // HOST:PORT; port 0 picks a free port (see port())
-  int max_threads = 64;
-  int max_queued = 64;
+  int max_threads = 64; // workers running handlers
+  int max_queued = 64;  // requests waiting for a worker
   int max_keep_alive_requests = 100;
   std::chrono::milliseconds keep_alive_timeout{5000};
-  std::chrono::milliseconds read_timeout{30000};
-  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds head_timeout{10000};  // the whole request head (and TLS handshake)
+  std::chrono::milliseconds read_timeout{30000};  // the whole request body
+  std::chrono::milliseconds write_timeout{30000}; // the whole response
   std::size_t max_body_bytes = 1u << 20;
+  std::size_t max_head_bytes = 64u << 10;
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 256;
   std::string tls_cert_file; // PEM chain; with tls_key_file: serve TLS only
   std::string tls_key_file;  // PEM private key
   // GET/HEAD of a path under `files_prefix` ("/externalartifact/") is answered by `files` with
