@@ -57,6 +57,16 @@ bool bare_line_end(std::string_view s) {
   return false;
 }
 
+// Whether the line before `eol` (npos: the rest, which may end in the CR of a CRLF still on its
+// way) holds no bare CR or LF.
+bool crlf_only(std::string_view rest, std::size_t eol) {
+  std::string_view line = eol == std::string_view::npos ? rest : rest.substr(0, eol);
+  if (eol == std::string_view::npos && line.ends_with('\r')) {
+    line.remove_suffix(1);
+  }
+  return line.find_first_of("\r\n") == std::string_view::npos;
+}
+
 } // namespace
 
 HeadResult parse_head(std::string_view buffer, std::size_t max_head_bytes) {
@@ -201,12 +211,11 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view in, std::size_t& cons
     switch (m_state) {
     case State::size_line: {
       const std::size_t eol = rest.find("\r\n");
-      const std::string_view seen = eol == std::string_view::npos ? rest : rest.substr(0, eol);
-      if (seen.find('\n') != std::string_view::npos ||
-          (seen.find('\r') != std::string_view::npos)) {
+      if (!crlf_only(rest, eol)) {
         error = "chunk line ends must be CRLF";
         return Step::error;
       }
+      const std::string_view seen = eol == std::string_view::npos ? rest : rest.substr(0, eol);
       if (eol == std::string_view::npos) {
         if (rest.size() > 4096) {
           error = "chunk size line too long";
@@ -264,8 +273,7 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view in, std::size_t& cons
       break;
     case State::trailer: {
       const std::size_t eol = rest.find("\r\n");
-      const std::string_view seen = eol == std::string_view::npos ? rest : rest.substr(0, eol);
-      if (seen.find_first_of("\r\n") != std::string_view::npos) {
+      if (!crlf_only(rest, eol)) {
         error = "trailer line ends must be CRLF";
         return Step::error;
       }
