@@ -164,3 +164,43 @@ TEST_F(SlowClientsTest, BareLineEndsAreRefused) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(SlowTlsClients, SilentTlsConnectionsHoldNoWorker) {
+  // 100 TLS connections that never send a ClientHello; health over TLS is still answered, and
+  // the silent ones are closed at the head deadline.
+  test_support::TempDir dir;
+  const std::string cert = dir.path() + "/tls.crt";
+  const std::string key = dir.path() + "/tls.key";
+  const auto made = test_support::run_process(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
+  if (made.exit_code != 0) {
+    GTEST_SKIP() << "openssl cannot make a certificate here: " << made.err;
+  }
+  Service service(dir.path() + "/data", dir.path(),
+                  {"--workers", "0", "--max-threads", "2", "--head-timeout", "2s", "--tls-cert",
+                   cert, "--tls-key", key});
+  ASSERT_NE(service.port(), 0) << service.log();
+  std::vector<int> silent;
+  for (int i = 0; i < 100; ++i) {
+    const int fd = connect_from("127.0.0.2", service.port());
+    ASSERT_GE(fd, 0);
+    silent.push_back(fd);
+  }
+  const std::string url = "https://127.0.0.1:" + std::to_string(service.port()) + "/healthz";
+  const auto health = test_support::run_process(
+      {"/usr/bin/curl", "-sS", "--max-time", "5", "--cacert", cert, url});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, "ok");
+  // Closed at the deadline: a read sees the end.
+  char c = 0;
+  EXPECT_LE(::recv(silent.front(), &c, 1, 0), 0);
+  for (int fd : silent) {
+    ::close(fd);
+  }
+  EXPECT_TRUE(service.running()) << service.log();
+}
+
+} // namespace
