@@ -21,7 +21,7 @@ struct ServeOptions {
   std::string tls_key;
 
   // Server bounds.
-  int max_threads = 64; // workers running handlers
+  int max_threads = 16; // workers running handlers (connections need none)
   int max_queued = 64;  // requests waiting for a worker (more: 503)
   std::size_t max_body_bytes = 1u << 20;
   std::size_t max_connections = 4096;

@@ -25,6 +25,7 @@ constexpr std::string_view k_api_version = "gitops.kubesphere.io/v1alpha1";
 constexpr std::string_view k_kind = "ImageUpdater";
 constexpr std::string_view k_resource = "imageupdaters";
 constexpr std::size_t k_max_depth = 100; // nesting of a JSON body, as the spec loader's bound
+constexpr std::size_t k_max_values = 100'000; // values of a body, as the spec loader's nodes
 
 template <class T>
 using Answer = std::expected<T, HttpResponse>;
@@ -180,6 +181,12 @@ Answer<json> decode_body(const HttpRequest& request, const Options& options) {
       return std::unexpected(bad_request(converted.error().message));
     }
     text = std::move(*converted);
+  }
+  // A tree costs memory per value: bounded before it is built (a 1 MiB body of "1," would be
+  // half a million nodes), like the nesting below.
+  if (util::json_values(text, k_max_values) > k_max_values) {
+    return std::unexpected(bad_request("invalid JSON: more than " + std::to_string(k_max_values) +
+                                       " values"));
   }
   // Deeper nesting than the bound is refused before nlohmann's parser and dump recurse.
   if (util::json_nesting(text, k_max_depth) > k_max_depth) {

@@ -152,6 +152,14 @@ util::Result<std::vector<std::string>> Client::list_tags(std::string_view reposi
       return std::unexpected(
           impl.status_error(*response, fetch.url, "GET", "the tags of \"" + *repo + "\""));
     }
+    // A page may hold at most max_tags tags: more values than that (plus the object around them)
+    // is refused before a tree is built, as is deep nesting.
+    const std::size_t max_values = options.max_tags + 16;
+    if (util::json_values(response->body, max_values) > max_values) {
+      return util::fail(ErrorKind::too_large,
+                        impl.label() + ": the tag list of \"" + *repo + "\" has more than " +
+                            std::to_string(options.max_tags) + " tags (max_tags)");
+    }
     if (util::json_nesting(response->body, util::k_max_json_nesting) >
         util::k_max_json_nesting) {
       return std::unexpected(impl.bad_body(fetch.url, "the tag list nests deeper than " +

@@ -32,4 +32,28 @@ std::size_t json_nesting(std::string_view text, std::size_t limit) noexcept {
   return deepest;
 }
 
+std::size_t json_values(std::string_view text, std::size_t limit) noexcept {
+  std::size_t values = 1;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{' || c == ',' || c == ':') {
+      if (++values > limit) {
+        return limit + 1;
+      }
+    }
+  }
+  return values;
+}
+
 } // namespace common::util

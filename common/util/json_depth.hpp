@@ -13,6 +13,11 @@ namespace common::util {
 // balance.
 std::size_t json_nesting(std::string_view text, std::size_t limit) noexcept;
 
+// An upper bound of the number of values in `text` (one per '[', '{', ',' and ':' outside
+// strings, plus one): what a tree of it costs in nodes. Stops counting past `limit` and returns
+// limit + 1.
+std::size_t json_values(std::string_view text, std::size_t limit) noexcept;
+
 // Nesting deeper than this is refused wherever the service parses JSON from a peer (request
 // bodies, registry answers); real documents stay far below it.
 inline constexpr std::size_t k_max_json_nesting = 64;

@@ -659,6 +659,15 @@ TEST_F(ApiTest, DeeplyNestedBodiesAreRefusedCheaply) {
     auto r = big.handle(request("POST", k_ns_path, body, type));
     EXPECT_EQ(r.status, 400) << type << ": " << r.body.substr(0, 300);
   }
+  // A flat array of half a million values too.
+  std::string flat = "[";
+  for (int i = 0; i < 500'000; ++i) {
+    flat += "1,";
+  }
+  flat += "1]";
+  auto r = big.handle(request("POST", k_ns_path, flat));
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("more than 100000 values"), std::string::npos) << r.body.substr(0, 300);
 }
 
 } // namespace

@@ -56,3 +56,18 @@ TEST(SplitFields, LikeGoStringsFields) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(JsonValues, UpperBoundOfNodes) {
+  using common::util::json_values;
+  EXPECT_EQ(json_values("1", 10), 1u);
+  EXPECT_EQ(json_values(R"({"a": [1, 2], "b": "x,y:z"})", 100), 7u);
+  std::string flat = "[";
+  for (int i = 0; i < 1000; ++i) {
+    flat += "1,";
+  }
+  EXPECT_EQ(json_values(flat, 100), 101u);
+}
+
+} // namespace
