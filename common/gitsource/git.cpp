@@ -1,4 +1,5 @@
 #include "common/gitsource/git.hpp"
+#include "common/gitsource/stream.hpp"
 
 #include <git2.h>
 
@@ -34,7 +35,11 @@ void GitFree::operator()(git_odb* p) const noexcept {
   git_odb_free(p);
 }
 
-Libgit2::Libgit2() : m_rc(git_libgit2_init()) {}
+Libgit2::Libgit2() : m_rc(git_libgit2_init()) {
+  if (m_rc >= 0) {
+    install_deadline_stream(); // libgit2's sockets have no timeouts of their own
+  }
+}
 
 Libgit2::~Libgit2() {
   if (m_rc >= 0) {

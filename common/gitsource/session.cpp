@@ -1,4 +1,5 @@
 #include "common/gitsource/session.hpp"
+#include "common/gitsource/stream.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -232,10 +233,17 @@ util::Error Session::failure(int code, std::string_view what) {
   if (m_state->error) {
     return *m_state->error;
   }
+  if (std::chrono::steady_clock::now() >= m_state->config.deadline) {
+    // The socket was cut at the deadline: say so, whatever libgit2 made of it.
+    return util::Error{util::ErrorKind::transient,
+                       "timed out after " + std::to_string(m_state->config.timeout.count()) +
+                           " ms " + std::string(what) + " " + m_state->config.display};
+  }
   return to_error(f, what, m_state->config.display, m_state->config.secrets);
 }
 
 util::Result<Session> Session::connect(git_repository* repo, SessionConfig config) {
+  const DeadlineScope sockets(config.deadline);
   auto state = std::make_unique<State>();
   state->config = std::move(config);
   if (!state->config.auth.bearer_token.empty()) {
@@ -270,6 +278,7 @@ util::Result<Session> Session::connect(git_repository* repo, SessionConfig confi
 }
 
 util::Result<Advertisement> Session::list() {
+  const DeadlineScope sockets(m_state->config.deadline);
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (int rc = git_remote_ls(&heads, &count, m_remote.get()); rc < 0) {
@@ -302,6 +311,7 @@ util::Result<Advertisement> Session::list() {
 }
 
 util::Result<void> Session::download(const std::vector<std::string>& refspecs) {
+  const DeadlineScope sockets(m_state->config.deadline);
   std::vector<char*> ptrs;
   std::vector<std::string> storage = refspecs;
   for (auto& s : storage) {

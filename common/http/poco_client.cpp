@@ -22,7 +22,7 @@
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_module.hpp"
 #include "common/http/url.hpp"
-#include "common/http/watchdog.hpp"
+#include "common/util/watchdog.hpp"
 #include "common/util/sigpipe_guard.hpp"
 #include "common/util/strings.hpp"
 
@@ -84,7 +84,7 @@ struct PocoClient::Impl {
   std::map<std::string, std::shared_ptr<TlsConnector>> connectors; // by tls_key()
   std::map<std::string, std::vector<Connection>> idle;             // by origin, most recent last
   // Declared last, destroyed first: no socket of a connection above outlives its guard.
-  detail::Watchdog watchdog; // the response's deadline, whatever the peer sends
+  util::Watchdog watchdog; // the response's deadline, whatever the peer sends
 
   util::Result<std::shared_ptr<TlsConnector>> connector_for(const Url& url);
   util::Result<Connection> acquire(const Url& url, bool fresh);
@@ -291,7 +291,7 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
   if (module != nullptr) {
     module->clear_errors(); // Poco describes failures from the thread's error queue
   }
-  std::optional<detail::Watchdog::Guard> guard; // armed once the request is sent
+  std::optional<util::Watchdog::Guard> guard; // armed once the request is sent
   const auto timed_out = [&]() -> std::optional<Failure> {
     if (!guard || !guard->fired()) {
       return std::nullopt;

@@ -1,7 +1,9 @@
 // common::gitsource against the harness's git servers: what a fetch returns for each kind of ref
 // and transport, and how each kind of failure is reported.
+#include <atomic>
 #include <chrono>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -380,6 +382,52 @@ TEST_F(GitFetch, UnreachableServerIsTransientWithinTheTimeout) {
     EXPECT_TRUE(contains(snap.error().message, url)) << snap.error().message;
     EXPECT_LT(took, r.timeout);
   }
+}
+
+// A server that accepts connections and then says nothing (issue 13: libgit2 1.5 has no socket
+// timeout, and such a server held a worker 150 s per try). Each transport's socket is cut at the
+// fetch's deadline.
+TEST_F(GitFetch, SilentServerIsTransientWithinTheTimeout) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  std::atomic<bool> done{false};
+  std::vector<int> held;
+  std::thread acceptor([&] {
+    while (!done) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 100) == 1) {
+        held.push_back(::accept(listener, nullptr, nullptr)); // and never answer
+      }
+    }
+  });
+  GitSource source(m_cache->path());
+  for (const std::string& url : {"git://127.0.0.1:" + port + "/deploy.git",
+                                 "http://127.0.0.1:" + port + "/git/deploy.git",
+                                 "https://localhost:" + port + "/git/deploy.git"}) {
+    SCOPED_TRACE(url);
+    auto r = request(url);
+    r.timeout = std::chrono::seconds(2);
+    auto start = std::chrono::steady_clock::now();
+    auto snap = source.fetch(r);
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(snap.has_value());
+    EXPECT_EQ(snap.error().kind, ErrorKind::transient) << snap.error().message;
+    EXPECT_TRUE(contains(snap.error().message, "timed out")) << snap.error().message;
+    EXPECT_LT(took, std::chrono::seconds(20)) << "bounded by the deadline, not by the OS";
+  }
+  done = true;
+  acceptor.join();
+  for (int fd : held) {
+    ::close(fd);
+  }
+  ::close(listener);
 }
 
 TEST_F(GitFetch, LimitsAreTooLarge) {

@@ -1,7 +1,8 @@
-// A deadline for socket exchanges that holds whatever the peer does. Poco's socket timeouts are
-// per read, so a server that sends its response head one byte per second never trips them; the
-// watchdog shuts the socket down at the deadline instead, which makes the blocked read fail at
-// once. One thread per watchdog, started on the first arm(), sleeping until the nearest deadline.
+// A deadline for socket exchanges that holds whatever the peer does. Socket timeouts are per
+// read, so a peer that sends a byte a second never trips them, and libraries that own their
+// sockets (libgit2, libssh2) may set none; the watchdog shuts the socket down at the deadline
+// instead, which makes a blocked read or write fail at once. One thread per watchdog, started
+// on the first arm(), sleeping until the nearest deadline.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-namespace common::http::detail {
+namespace common::util {
 
 class Watchdog {
 public:
@@ -58,4 +59,4 @@ private:
   std::thread m_thread; // started by the first arm()
 };
 
-} // namespace common::http::detail
+} // namespace common::util

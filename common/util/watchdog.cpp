@@ -1,9 +1,9 @@
-#include "common/http/watchdog.hpp"
+#include "common/util/watchdog.hpp"
 
 #include <sys/socket.h>
 #include <utility>
 
-namespace common::http::detail {
+namespace common::util {
 
 Watchdog::~Watchdog() {
   {
@@ -79,4 +79,4 @@ bool Watchdog::Guard::fired() const {
   return m_owner != nullptr && m_owner->fired(m_id);
 }
 
-} // namespace common::http::detail
+} // namespace common::util
