@@ -8,8 +8,8 @@
 #   mixed   creates and updates (bench/api/mixed.lua: POSTs of new names, PUTs of the wrk
 #           thread's own objects with their current resourceVersion, so no 409 can happen)
 # Half-way through each run it also counts serve's connections whose request is still unread
-# (waiting for a thread: Poco gives a thread to one keep-alive connection at a time, for up to
-# 100 requests) and times a GET of one object on a new connection (how long a new client waits).
+# or queued (waiting for one of serve's workers) and times a GET of one object on a new
+# connection (how long a new client waits).
 # Prints a Markdown table for docs/benchmarks.md, wrk's own reports on stderr. Fails when a run
 # had a socket error or a response that is not 2xx, or when serve does not exit 0 on SIGTERM.
 #   bench/api.sh [BUILD_DIR]      (default build; needs wrk, curl, jq: scripts/install-deps.sh)
