@@ -47,6 +47,9 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
                           "Open connections from one client address at most")
         ->capture_default_str();
+    serve_cmd->add_option("--resolve-timeout", o.resolve_timeout,
+                          "Bound of one object's registry work per check (Go duration; 0 = none)")
+        ->capture_default_str();
     serve_cmd->add_option("--head-timeout", o.head_timeout,
                           "Deadline of a whole request head, TLS handshake included (Go duration)")
         ->capture_default_str();

@@ -178,6 +178,7 @@ int serve(const ServeOptions& options) {
   const auto level = common::log::parse_level(options.log_level);
   const auto format = common::log::parse_format(options.log_format);
   const auto head_timeout = duration_flag("--head-timeout", options.head_timeout, false);
+  const auto resolve_timeout = duration_flag("--resolve-timeout", options.resolve_timeout, true);
   const auto read_timeout = duration_flag("--read-timeout", options.read_timeout, false);
   const auto write_timeout = duration_flag("--write-timeout", options.write_timeout, false);
   const auto interval = duration_flag("--interval", options.interval, false);
@@ -188,6 +189,7 @@ int serve(const ServeOptions& options) {
        {level ? nullptr : &level.error(), format ? nullptr : &format.error(),
         read_timeout ? nullptr : &read_timeout.error(),
         head_timeout ? nullptr : &head_timeout.error(),
+        resolve_timeout ? nullptr : &resolve_timeout.error(),
         write_timeout ? nullptr : &write_timeout.error(), interval ? nullptr : &interval.error(),
         cache_ttl ? nullptr : &cache_ttl.error(),
         watch_interval ? nullptr : &watch_interval.error(),
@@ -335,6 +337,7 @@ int serve(const ServeOptions& options) {
     }
     generator_options.external_artifacts_dir = (data / "externalartifacts").string();
     generator_options.oci_repository_prefix = options.oci_repository_prefix;
+    generator_options.resolve_timeout = *resolve_timeout;
     for (const auto& entry : options.oci_allowed) {
       const auto eq = entry.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {

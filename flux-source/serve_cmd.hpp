@@ -27,6 +27,7 @@ struct ServeOptions {
   std::size_t max_connections = 4096;
   std::size_t max_connections_per_client = 256;
   std::string head_timeout = "10s"; // Go durations
+  std::string resolve_timeout = "60s";
   std::string read_timeout = "30s";
   std::string write_timeout = "30s";
 

@@ -156,6 +156,10 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     }
     resolve::ResolveOptions options;
     options.jobs = m_options.jobs;
+    if (m_options.resolve_timeout.count() > 0) {
+      // Real time: it bounds sockets and waits, whatever clock the reconciler is given.
+      options.deadline = std::chrono::steady_clock::now() + m_options.resolve_timeout;
+    }
     results = resolve::resolve_updater(*loaded.updater, m_tags, options);
   }
   json status = parse_object(controller::image_status(*object, results, loaded.invalid, now));

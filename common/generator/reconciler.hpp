@@ -60,6 +60,9 @@ inline constexpr std::string_view k_oci_annotation = "imageupdater.kubesphere.io
 struct GeneratorOptions {
   std::chrono::nanoseconds default_interval = std::chrono::minutes(5);
   std::size_t jobs = 4; // images of one object resolved at once
+  // Bound of one reconcile's registry work (every request, retry and wait of its images), so a
+  // hostile or dead registry holds a worker for at most this long; 0 = none.
+  std::chrono::nanoseconds resolve_timeout = std::chrono::seconds(60);
   // Where the storage is served: status.artifact.url = artifact_base_url + "/" + path.
   std::string artifact_base_url = "http://127.0.0.1:8080";
   // ExternalArtifact objects are written to <external_artifacts_dir>/<ns>/<name>.yaml ("" = not

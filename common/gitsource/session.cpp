@@ -1,5 +1,6 @@
 #include "common/gitsource/session.hpp"
 #include "common/gitsource/stream.hpp"
+#include "common/util/deadline.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -243,7 +244,7 @@ util::Error Session::failure(int code, std::string_view what) {
 }
 
 util::Result<Session> Session::connect(git_repository* repo, SessionConfig config) {
-  const DeadlineScope sockets(config.deadline);
+  const util::ThreadDeadline sockets(config.deadline);
   auto state = std::make_unique<State>();
   state->config = std::move(config);
   if (!state->config.auth.bearer_token.empty()) {
@@ -278,7 +279,7 @@ util::Result<Session> Session::connect(git_repository* repo, SessionConfig confi
 }
 
 util::Result<Advertisement> Session::list() {
-  const DeadlineScope sockets(m_state->config.deadline);
+  const util::ThreadDeadline sockets(m_state->config.deadline);
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (int rc = git_remote_ls(&heads, &count, m_remote.get()); rc < 0) {
@@ -311,7 +312,7 @@ util::Result<Advertisement> Session::list() {
 }
 
 util::Result<void> Session::download(const std::vector<std::string>& refspecs) {
-  const DeadlineScope sockets(m_state->config.deadline);
+  const util::ThreadDeadline sockets(m_state->config.deadline);
   std::vector<char*> ptrs;
   std::vector<std::string> storage = refspecs;
   for (auto& s : storage) {

@@ -15,6 +15,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "common/util/deadline.hpp"
 #include "common/util/watchdog.hpp"
 
 namespace common::gitsource::detail {
@@ -24,11 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr auto k_default = std::chrono::seconds(60);
-
-// The deadline of the git session running on this thread (DeadlineScope). Thread-local because
-// libgit2 creates streams deep inside its calls, with no way to hand them a context; every
-// libgit2 call of a session runs on the thread that opened the scope.
-thread_local std::optional<Clock::time_point> t_deadline;
 
 // One watchdog for every git socket of the process: libgit2's stream registry is process-wide,
 // so its streams are too. Never destroyed (a function-local static would be torn down while a
@@ -201,7 +197,7 @@ int stream_init(git_stream** out, const char* host, const char* port) {
   st->host = ::strdup(host);
   st->port = ::strdup(port);
   st->s = -1;
-  st->deadline = t_deadline.value_or(Clock::now() + k_default);
+  st->deadline = util::thread_deadline().value_or(Clock::now() + k_default);
   *out = &st->parent;
   return 0;
 }
@@ -213,19 +209,6 @@ void install_deadline_stream() {
   registration.version = GIT_STREAM_VERSION;
   registration.init = stream_init;
   git_stream_register(GIT_STREAM_STANDARD, &registration);
-}
-
-DeadlineScope::DeadlineScope(std::chrono::steady_clock::time_point deadline)
-    : m_previous(t_deadline.value_or(Clock::time_point{})), m_had_previous(t_deadline.has_value()) {
-  t_deadline = deadline;
-}
-
-DeadlineScope::~DeadlineScope() {
-  if (m_had_previous) {
-    t_deadline = m_previous;
-  } else {
-    t_deadline.reset();
-  }
 }
 
 } // namespace common::gitsource::detail

@@ -14,18 +14,7 @@ namespace common::gitsource::detail {
 // Process-wide by nature: libgit2's stream registry is.
 void install_deadline_stream();
 
-// While alive, the git sockets this thread opens and uses obey `deadline` (none outside a
-// scope: a socket opened outside one gets a 60 s deadline from its connect).
-class DeadlineScope {
-public:
-  explicit DeadlineScope(std::chrono::steady_clock::time_point deadline);
-  ~DeadlineScope();
-  DeadlineScope(const DeadlineScope&) = delete;
-  DeadlineScope& operator=(const DeadlineScope&) = delete;
-
-private:
-  std::chrono::steady_clock::time_point m_previous;
-  bool m_had_previous;
-};
+// The sockets take the deadline of util::ThreadDeadline on the thread that opens them (a socket
+// opened outside one gets 60 s from its connect).
 
 } // namespace common::gitsource::detail

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/util/deadline.hpp"
 #include "common/registry/detail.hpp"
 
 namespace common::registry {
@@ -193,11 +194,17 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
   const std::string what = request.method + " " + shown;
   const int max_retries = std::max(0, options.max_retries);
   // Time left before the deadline, if there is one.
+  // The client's own deadline (a run's --timeout) and the calling thread's (one reconcile's
+  // registry work in the service), whichever comes first.
+  std::optional<std::chrono::steady_clock::time_point> deadline = options.deadline;
+  if (const auto mine = util::thread_deadline(); mine && (!deadline || *mine < *deadline)) {
+    deadline = mine;
+  }
   const auto left = [&]() -> std::optional<std::chrono::nanoseconds> {
-    if (!options.deadline) {
+    if (!deadline) {
       return std::nullopt;
     }
-    return *options.deadline - clock.steady_now();
+    return *deadline - clock.steady_now();
   };
   // Whether waiting `delay` and trying again still fits before the deadline.
   const auto can_wait = [&](std::chrono::nanoseconds delay) {

@@ -1,3 +1,4 @@
+#include "common/util/deadline.hpp"
 #include "common/resolve/resolver.hpp"
 
 #include <atomic>
@@ -65,7 +66,9 @@ with_build_times(const policy::Policy& policy, std::vector<policy::Tag> tags, Ta
   // the first in candidate order among those fetched.
   std::vector<std::optional<util::Result<util::Timestamp>>> fetched(candidates.size());
   std::atomic<bool> failed{false};
+  const auto deadline = util::thread_deadline(); // carried onto the worker threads
   util::parallel_for(candidates.size(), jobs, [&](std::size_t k) {
+    const util::ThreadDeadline scope(deadline);
     if (failed.load()) {
       return;
     }
@@ -195,6 +198,7 @@ std::vector<ImageResult> resolve_all(const std::vector<spec::ImageUpdater>& upda
   }
   std::vector<ImageResult> out(work.size());
   util::parallel_for(work.size(), options.jobs, [&](std::size_t i) {
+    const util::ThreadDeadline scope(options.deadline);
     out[i] = resolve_image(*work[i].first, *work[i].second, source, options);
   });
   return out;

@@ -2,6 +2,7 @@
 // registry's tags, that tag's digest, and why. The registry side is a TagSource.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ struct ResolveOptions {
   // (so up to jobs * jobs requests in flight; each registry's rate limit still applies).
   // 1 = one after the other.
   std::size_t jobs = 1;
+  // When set, every registry request, retry and wait of this call ends by then (each worker
+  // thread of the call runs under a util::ThreadDeadline): one updater's registries cannot
+  // hold the caller past it. The service sets one per reconcile.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // Resolves every image of one updater, in the order of spec.images. Never fails as a whole:

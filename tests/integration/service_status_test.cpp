@@ -120,3 +120,54 @@ TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
 
 } // namespace
 } // namespace it
+
+namespace it {
+namespace {
+
+// Issue 13: hostile registries (answers that never come) held every worker while a healthy
+// object waited. Each object's registry work now has one deadline (--resolve-timeout), so with
+// a single worker and three hanging objects ahead of it, the healthy one is still checked.
+TEST_F(ServiceStatus, AHangingRegistryHoldsAWorkerForItsDeadlineOnly) {
+  const std::string plain = env("REGISTRY_PLAIN_HOST");
+  const std::string faults = env("REGISTRY_FAULTS_HOST");
+  server_test::Service service(m_dir.path() + "/data", m_dir.path(),
+                               {"--workers", "1", "--resolve-timeout", "2s", "--cache-dir",
+                                m_dir.path() + "/cache"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const auto updater = [](const std::string& name, const std::string& image) {
+    return json{{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+                {"kind", "ImageUpdater"},
+                {"metadata", {{"name", name}}},
+                {"spec",
+                 {{"kind", "argocd"},
+                  {"images", {"app=" + image}},
+                  {"argocd", {{"app", {{"name", name}}}}}}}};
+  };
+  const std::string run = std::to_string(::getpid());
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "hang-" + std::to_string(i);
+    ASSERT_EQ(call(port, "POST", k_items,
+                   updater(name, faults + "/deadline-" + run + "-" + std::to_string(i) + "/hang-60")
+                       .dump())
+                  .status,
+              201);
+  }
+  ASSERT_EQ(call(port, "POST", k_items, updater("healthy", plain + "/demo/web:~1.2").dump()).status,
+            201);
+  const auto start = std::chrono::steady_clock::now();
+  json healthy = wait_for(port, "healthy", [](const json& s) { return s.contains("images"); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(healthy["status"].contains("images")) << healthy.dump(2) << service.log();
+  EXPECT_EQ(healthy["status"]["images"][0]["tag"], expected("DEMO_WEB_NEWEST_1_2"));
+  EXPECT_LT(seconds, 25.0) << "three hanging objects ahead of it, 2 s each";
+  const json stuck = wait_for(port, "hang-0", [](const json& s) { return s.contains("images"); });
+  const std::string error = stuck["status"]["images"][0].value("error", "");
+  EXPECT_TRUE(test_support::contains(error, "deadline") || test_support::contains(error, "timed out"))
+      << stuck.dump(2);
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
+}
+
+} // namespace
+} // namespace it
