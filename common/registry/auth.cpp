@@ -15,6 +15,8 @@
 #include <Poco/Exception.h>
 #include <nlohmann/json.hpp>
 
+#include "common/registry/detail.hpp"
+
 namespace common::registry {
 namespace {
 
@@ -187,7 +189,9 @@ util::Result<std::vector<Challenge>> parse_challenges(std::string_view header) {
 
 util::Result<Token> parse_token_response(std::string_view body, std::string_view source) {
   const std::string where = "token service " + std::string(source);
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = detail::json_parsable(body)
+                                 ? nlohmann::json::parse(body, nullptr, false)
+                                 : nlohmann::json(nlohmann::json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object()) {
     return util::fail(ErrorKind::invalid_input, where + " answered something that is not a JSON "
                                                         "object");

@@ -225,7 +225,9 @@ util::Error Client::Impl::status_error(const http::Response& response, const Url
                                        std::string_view method, std::string_view what) const {
   // distribution's error body: {"errors":[{"code":"MANIFEST_UNKNOWN","message":"..."}]}.
   std::string detail;
-  const nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, false);
+  const nlohmann::json doc = detail::json_parsable(response.body)
+                                 ? nlohmann::json::parse(response.body, nullptr, false)
+                                 : nlohmann::json(nlohmann::json::value_t::discarded);
   if (doc.is_object()) {
     const auto errors = doc.find("errors");
     if (errors != doc.end() && errors->is_array() && !errors->empty() &&

@@ -46,6 +46,12 @@ std::string excerpt(std::string_view text, std::size_t max = 200);
 // A tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}) or a digest.
 bool valid_tag(std::string_view tag) noexcept;
 
+// Whether a JSON answer from a registry may be parsed into a tree: nesting at most
+// util::k_max_json_nesting and at most 200,000 values (a manifest, a token answer, an image
+// config or an error body is far smaller). A hostile registry's 16 MiB of '[' would otherwise
+// cost gigabytes before the parser gave up.
+bool json_parsable(std::string_view body) noexcept;
+
 // What the client reads from an image config blob.
 struct ImageConfig {
   std::optional<util::Timestamp> created;

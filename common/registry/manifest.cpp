@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/util/json_depth.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
 #include "common/registry/digest.hpp"
@@ -60,6 +61,12 @@ std::string shown_reference(const std::string& repository, std::string_view refe
 } // namespace
 
 namespace detail {
+
+bool json_parsable(std::string_view body) noexcept {
+  constexpr std::size_t k_max_values = 200'000;
+  return util::json_nesting(body, util::k_max_json_nesting) <= util::k_max_json_nesting &&
+         util::json_values(body, k_max_values) <= k_max_values;
+}
 
 bool valid_tag(std::string_view tag) noexcept {
   if (tag.empty() || tag.size() > 128) {
@@ -125,7 +132,8 @@ util::Result<Manifest> Client::Impl::manifest(const std::string& repository,
     out.digest = sha256_digest(out.bytes);
   }
 
-  const json doc = json::parse(out.bytes, nullptr, false);
+  const json doc = detail::json_parsable(out.bytes) ? json::parse(out.bytes, nullptr, false)
+                                                    : json(json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object()) {
     return std::unexpected(bad_body(fetch.url, what + " is not a JSON object"));
   }

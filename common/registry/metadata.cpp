@@ -78,7 +78,9 @@ util::Result<detail::ImageConfig> Client::Impl::config(const std::string& reposi
     return std::unexpected(bad_body(fetch.url, "digest mismatch for " + what +
                                                    ": the content hashes to " + *computed));
   }
-  const json doc = json::parse(response->body, nullptr, false);
+  const json doc = detail::json_parsable(response->body)
+                       ? json::parse(response->body, nullptr, false)
+                       : json(json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object()) {
     return std::unexpected(bad_body(fetch.url, what + " is not a JSON object"));
   }

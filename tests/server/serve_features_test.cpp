@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <string>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <vector>
@@ -356,6 +357,46 @@ TEST_F(ServeFeaturesTest, SpecFilesInAWatchedDirectoryBecomeObjects) {
   ASSERT_EQ(service.stop(SIGTERM), 0);
   EXPECT_TRUE(contains(service.log(), "msg=\"spec file not applied\"")) << service.log();
   EXPECT_TRUE(contains(service.log(), "broken.yaml")) << service.log();
+}
+
+} // namespace
+
+namespace {
+
+// Issue 13: a spec carries no power over the host. Through the API and through --watch, an
+// ext: credential (a program) is refused and never run; the data directory is the service's own.
+TEST_F(ServeFeaturesTest, SpecsCannotRunProgramsOrReadTheHost) {
+  const std::string marker = m_dir.path() + "/ran";
+  const std::string script = m_dir.write("creds.sh", "#!/bin/sh\ntouch " + marker +
+                                                         "\necho user:pass\n");
+  ::chmod(script.c_str(), 0755);
+  m_dir.write("watch/evil.yaml",
+              "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\nmetadata: {name: "
+              "evil, namespace: demo}\nspec:\n  kind: argocd\n  images: [\"app=127.0.0.1:9/x\"]\n"
+              "  argocd:\n    app: {name: web}\n    secret: {app: \"ext:" +
+                  script + "\"}\n");
+  Service service(data(), m_dir.path(),
+                  {"--workers", "2", "--watch", m_dir.path() + "/watch", "--watch-interval", "1s"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  for (const std::string& secret : {"ext:" + script, std::string("env:HOME"),
+                                    std::string("pullsecret:other-team/regcred")}) {
+    json body = json::parse(updater("web"));
+    body["spec"]["argocd"]["secret"] = {{"app", secret}};
+    const auto r = call(port, "POST", items("demo"), body.dump());
+    EXPECT_EQ(r.status, 422) << secret << ": " << r.body;
+    EXPECT_TRUE(contains(r.body, "spec.argocd.secret.app")) << r.body;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500)); // a watch round and a check
+  EXPECT_EQ(call(port, "GET", items("demo") + "/evil").status, 404) << service.log();
+  EXPECT_TRUE(contains(service.log(), "evil.yaml")) << "the refused file is reported";
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the script ran";
+  struct stat st {};
+  ASSERT_EQ(::stat(data().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((data() + "/imageupdater.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
 }
 
 } // namespace
