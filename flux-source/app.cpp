@@ -38,25 +38,31 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
     serve_cmd->add_option("--max-threads", o.max_threads, "Workers running request handlers")
         ->capture_default_str();
-    serve_cmd->add_option("--max-queued", o.max_queued,
-                          "Requests waiting for a worker (more are answered 503)")
+    serve_cmd
+        ->add_option("--max-queued", o.max_queued,
+                     "Requests waiting for a worker (more are answered 503)")
         ->capture_default_str();
-    serve_cmd->add_option("--max-connections", o.max_connections,
-                          "Open connections at most (more are refused)")
+    serve_cmd
+        ->add_option("--max-connections", o.max_connections,
+                     "Open connections at most (more are refused)")
         ->capture_default_str();
-    serve_cmd->add_option("--max-connections-per-client", o.max_connections_per_client,
-                          "Open connections from one client address at most")
+    serve_cmd
+        ->add_option("--max-connections-per-client", o.max_connections_per_client,
+                     "Open connections from one client address at most")
         ->capture_default_str();
-    serve_cmd->add_option("--resolve-timeout", o.resolve_timeout,
-                          "Bound of one object's registry work per check (Go duration; 0 = none)")
+    serve_cmd
+        ->add_option("--resolve-timeout", o.resolve_timeout,
+                     "Bound of one object's registry work per check (Go duration; 0 = none)")
         ->capture_default_str();
-    serve_cmd->add_option("--head-timeout", o.head_timeout,
-                          "Deadline of a whole request head, TLS handshake included (Go duration)")
+    serve_cmd
+        ->add_option("--head-timeout", o.head_timeout,
+                     "Deadline of a whole request head, TLS handshake included (Go duration)")
         ->capture_default_str();
     serve_cmd->add_option("--max-body", o.max_body_bytes, "Largest request body in bytes (413)")
         ->capture_default_str();
-    serve_cmd->add_option("--read-timeout", o.read_timeout,
-                          "Deadline of a whole request body (Go duration)")
+    serve_cmd
+        ->add_option("--read-timeout", o.read_timeout,
+                     "Deadline of a whole request body (Go duration)")
         ->capture_default_str();
     serve_cmd->add_option("--write-timeout", o.write_timeout, "Deadline of a whole response")
         ->capture_default_str();

@@ -10,10 +10,10 @@
 #include "common/api/openapi.hpp"
 #include "common/api/status.hpp"
 #include "common/api/yaml_json.hpp"
-#include "common/util/json_depth.hpp"
-#include "common/yamlscan/scan.hpp"
 #include "common/spec/loader.hpp"
+#include "common/util/json_depth.hpp"
 #include "common/util/strings.hpp"
+#include "common/yamlscan/scan.hpp"
 
 namespace common::api {
 namespace {
@@ -185,8 +185,8 @@ Answer<json> decode_body(const HttpRequest& request, const Options& options) {
   // A tree costs memory per value: bounded before it is built (a 1 MiB body of "1," would be
   // half a million nodes), like the nesting below.
   if (util::json_values(text, k_max_values) > k_max_values) {
-    return std::unexpected(bad_request("invalid JSON: more than " + std::to_string(k_max_values) +
-                                       " values"));
+    return std::unexpected(
+        bad_request("invalid JSON: more than " + std::to_string(k_max_values) + " values"));
   }
   // Deeper nesting than the bound is refused before nlohmann's parser and dump recurse.
   if (util::json_nesting(text, k_max_depth) > k_max_depth) {

@@ -51,8 +51,7 @@ bool oci_allowed(const std::string& ref, const std::string& ns, const GeneratorO
     return !prefix.empty() && ref.size() > prefix.size() + 1 && ref.starts_with(prefix) &&
            ref[prefix.size()] == '/';
   };
-  if (!options.oci_repository_prefix.empty() &&
-      under(options.oci_repository_prefix + "/" + ns)) {
+  if (!options.oci_repository_prefix.empty() && under(options.oci_repository_prefix + "/" + ns)) {
     return true;
   }
   for (const char* who : {ns.c_str(), "*"}) {
@@ -68,8 +67,7 @@ bool oci_allowed(const std::string& ref, const std::string& ns, const GeneratorO
 // "host/repo:tag" for the object, "" when no OCI artifact is wanted. An annotation naming a
 // repository the operator did not give the object's namespace is refused (the push uses the
 // service's credentials: a tenant must not overwrite another team's artifact with them).
-util::Result<std::string> oci_target(const store::Object& object,
-                                     const GeneratorOptions& options) {
+util::Result<std::string> oci_target(const store::Object& object, const GeneratorOptions& options) {
   if (auto it = object.annotations.find(std::string(k_oci_annotation));
       it != object.annotations.end() && !it->second.empty()) {
     const std::string& ref = it->second;
@@ -79,16 +77,15 @@ util::Result<std::string> oci_target(const store::Object& object,
         colon != std::string::npos && (slash == std::string::npos || colon > slash);
     const std::string repository = has_tag ? ref.substr(0, colon) : ref;
     if (!oci_allowed(repository, object.key.namespace_, options)) {
-      return util::fail(ErrorKind::invalid_input,
-                        "annotation " + std::string(k_oci_annotation) + ": " + util::quote(ref) +
-                            " is not a repository namespace " +
-                            util::quote(object.key.namespace_) +
-                            " may push to (the operator allows " +
-                            (options.oci_repository_prefix.empty()
-                                 ? std::string("none")
-                                 : options.oci_repository_prefix + "/" + object.key.namespace_ +
-                                       "/...") +
-                            " and --oci-repository-allow entries)");
+      return util::fail(
+          ErrorKind::invalid_input,
+          "annotation " + std::string(k_oci_annotation) + ": " + util::quote(ref) +
+              " is not a repository namespace " + util::quote(object.key.namespace_) +
+              " may push to (the operator allows " +
+              (options.oci_repository_prefix.empty()
+                   ? std::string("none")
+                   : options.oci_repository_prefix + "/" + object.key.namespace_ + "/...") +
+              " and --oci-repository-allow entries)");
     }
     return has_tag ? ref : ref + ":latest";
   }

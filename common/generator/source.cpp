@@ -70,7 +70,8 @@ private:
     if (ec || dir.empty() || dir.front() != '/' ||
         std::none_of(m_settings.local_roots.begin(), m_settings.local_roots.end(), inside)) {
       return util::fail(ErrorKind::invalid_input,
-                        "file://" + dir + " is not inside a directory the service allows namespace " +
+                        "file://" + dir +
+                            " is not inside a directory the service allows namespace " +
                             util::quote(ns) + " (--source-root DIR gives DIR/" + ns +
                             "; NS=DIR gives one namespace a directory)");
     }

@@ -1,8 +1,8 @@
 #include "common/gitsource/git.hpp"
-#include "common/gitsource/stream.hpp"
 
 #include <git2.h>
 
+#include "common/gitsource/stream.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::gitsource::detail {

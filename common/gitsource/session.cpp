@@ -1,6 +1,4 @@
 #include "common/gitsource/session.hpp"
-#include "common/gitsource/stream.hpp"
-#include "common/util/deadline.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -13,7 +11,9 @@
 #include <git2.h>
 
 #include "common/gitsource/known_hosts.hpp"
+#include "common/gitsource/stream.hpp"
 #include "common/gitsource/tls_verify.hpp"
+#include "common/util/deadline.hpp"
 
 namespace common::gitsource::detail {
 

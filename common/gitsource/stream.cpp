@@ -58,9 +58,9 @@ int ms_left(const DeadlineStream& st) {
 }
 
 int timed_out(const char* what) {
-  git_error_set_str(GIT_ERROR_NET, (std::string("timed out ") + what +
-                                    " (the deadline of the git fetch passed)")
-                                       .c_str());
+  git_error_set_str(
+      GIT_ERROR_NET,
+      (std::string("timed out ") + what + " (the deadline of the git fetch passed)").c_str());
   return -1;
 }
 
@@ -144,9 +144,9 @@ ssize_t stream_read(git_stream* stream, void* data, size_t len) {
     if (st.guard && st.guard->fired()) {
       return timed_out("reading");
     }
-    git_error_set_str(GIT_ERROR_NET, (std::string("error receiving data from socket: ") +
-                                      std::strerror(errno))
-                                         .c_str());
+    git_error_set_str(
+        GIT_ERROR_NET,
+        (std::string("error receiving data from socket: ") + std::strerror(errno)).c_str());
     return -1;
   }
   return got;
@@ -160,9 +160,9 @@ ssize_t stream_write(git_stream* stream, const char* data, size_t len, int flags
   }
   const ssize_t put = ::send(st.s, data, len, flags | MSG_NOSIGNAL);
   if (put < 0) {
-    git_error_set_str(GIT_ERROR_NET, (std::string("error sending data to socket: ") +
-                                      std::strerror(errno))
-                                         .c_str());
+    git_error_set_str(
+        GIT_ERROR_NET,
+        (std::string("error sending data to socket: ") + std::strerror(errno)).c_str());
     return -1;
   }
   return put;

@@ -22,9 +22,9 @@
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_module.hpp"
 #include "common/http/url.hpp"
-#include "common/util/watchdog.hpp"
 #include "common/util/sigpipe_guard.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/watchdog.hpp"
 
 namespace common::http {
 namespace {

@@ -70,7 +70,6 @@ tls_server_context(const std::string& cert_file, const std::string& key_file) {
 
 namespace common::http {
 
-
 util::Result<std::unique_ptr<detail::TlsServerContext>>
 tls_server_context(const std::string& cert_file, const std::string& key_file) {
   auto module = detail::load_tls_module();

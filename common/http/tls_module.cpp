@@ -2,6 +2,9 @@
 // TlsContext. Loaded by load_tls_module(); see tls_module.hpp for why it is separate.
 #include "common/http/tls_module.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -9,9 +12,6 @@
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "common/http/socket_timeouts.hpp"
 #include "common/http/tls_context.hpp"
@@ -196,7 +196,8 @@ public:
   util::Result<std::unique_ptr<TlsServerContext>>
   server_context(const std::string& cert_file, const std::string& key_file) const override {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    const auto failed = [&](const std::string& what) -> util::Result<std::unique_ptr<TlsServerContext>> {
+    const auto failed =
+        [&](const std::string& what) -> util::Result<std::unique_ptr<TlsServerContext>> {
       const std::string why = openssl_errors();
       SSL_CTX_free(ctx);
       return util::fail(ErrorKind::invalid_input, "cannot load TLS certificate " + cert_file +
@@ -223,7 +224,6 @@ public:
     }
     return std::unique_ptr<TlsServerContext>(std::make_unique<OpenSslServerContext>(ctx));
   }
-
 };
 
 } // namespace

@@ -45,5 +45,4 @@ public:
 util::Result<std::unique_ptr<detail::TlsServerContext>>
 tls_server_context(const std::string& cert_file, const std::string& key_file);
 
-
 } // namespace common::http

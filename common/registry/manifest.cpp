@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/util/json_depth.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
 #include "common/registry/digest.hpp"
+#include "common/util/json_depth.hpp"
 
 namespace common::registry {
 namespace {

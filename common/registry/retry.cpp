@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/util/deadline.hpp"
 #include "common/registry/detail.hpp"
+#include "common/util/deadline.hpp"
 
 namespace common::registry {
 

@@ -1,10 +1,10 @@
-#include "common/util/deadline.hpp"
 #include "common/resolve/resolver.hpp"
 
 #include <atomic>
 #include <utility>
 
 #include "common/policy/policy.hpp"
+#include "common/util/deadline.hpp"
 #include "common/util/parallel.hpp"
 
 namespace common::resolve {

@@ -79,14 +79,14 @@ HeadResult parse_head(std::string_view buffer, std::size_t max_head_bytes) {
       return fail(400, "line ends must be CRLF");
     }
     if (buffer.size() > max_head_bytes) {
-      return fail(431, "the request head is larger than " + std::to_string(max_head_bytes) +
-                           " bytes");
+      return fail(431,
+                  "the request head is larger than " + std::to_string(max_head_bytes) + " bytes");
     }
     return {};
   }
   if (end + 4 > max_head_bytes) {
-    return fail(431, "the request head is larger than " + std::to_string(max_head_bytes) +
-                         " bytes");
+    return fail(431,
+                "the request head is larger than " + std::to_string(max_head_bytes) + " bytes");
   }
   const std::string_view text = buffer.substr(0, end + 2); // every line with its CRLF
   if (bare_line_end(text)) {

@@ -187,8 +187,8 @@ struct Server::Impl {
       if (!listening && in_flight() == 0) {
         return;
       }
-      const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
-                                 wait_ms());
+      const int n =
+          ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms());
       for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
         const std::uint32_t ev = events[static_cast<std::size_t>(i)].events;
@@ -379,9 +379,8 @@ struct Server::Impl {
       return;
     }
     // idle, head, body: read, then advance as far as the bytes allow.
-    const std::size_t room = c.state == State::body
-                                 ? options.max_body_bytes + 2 * k_read_chunk
-                                 : options.max_head_bytes + k_read_chunk;
+    const std::size_t room = c.state == State::body ? options.max_body_bytes + 2 * k_read_chunk
+                                                    : options.max_head_bytes + k_read_chunk;
     if (!read_some(c, room > c.in.size() ? std::max<std::size_t>(room - c.in.size(), 1) : 1)) {
       close_connection(fd);
       return;
@@ -411,10 +410,11 @@ struct Server::Impl {
         c.started = Clock::now();
         c.outcome = Outcome{};
         c.outcome.client = c.client;
-        respond(c, api::status_response(parsed.error->status,
-                                        parsed.error->status == 431 ? "RequestHeaderFieldsTooLarge"
-                                                                    : "BadRequest",
-                                        "malformed request: " + parsed.error->message),
+        respond(c,
+                api::status_response(parsed.error->status,
+                                     parsed.error->status == 431 ? "RequestHeaderFieldsTooLarge"
+                                                                 : "BadRequest",
+                                     "malformed request: " + parsed.error->message),
                 true);
         return;
       }
@@ -450,7 +450,8 @@ struct Server::Impl {
         c.request.query[name] = value; // decoded; the last value of a name wins
       }
     } catch (const Poco::Exception& e) {
-      respond(c, api::status_response(400, "BadRequest", "malformed request URI: " + e.displayText()),
+      respond(c,
+              api::status_response(400, "BadRequest", "malformed request URI: " + e.displayText()),
               true);
       return;
     }
@@ -514,11 +515,11 @@ struct Server::Impl {
       c.in.erase(0, consumed);
       if (step == http1::ChunkedDecoder::Step::error) {
         respond(c,
-                too_large ? api::status_response(413, "RequestEntityTooLarge",
-                                                 "request body larger than " +
-                                                     std::to_string(options.max_body_bytes) +
-                                                     " bytes")
-                          : api::status_response(400, "BadRequest", "malformed request: " + error),
+                too_large
+                    ? api::status_response(413, "RequestEntityTooLarge",
+                                           "request body larger than " +
+                                               std::to_string(options.max_body_bytes) + " bytes")
+                    : api::status_response(400, "BadRequest", "malformed request: " + error),
                 true);
         return;
       }
@@ -760,9 +761,10 @@ struct Server::Impl {
     try {
       switch (job.kind) {
       case Kind::file: {
-        auto found = options.files(
-            std::string_view(job.request.path).substr(options.files_prefix.size()));
-        return found ? std::move(*found) : api::status_response(404, "NotFound", "no such artifact");
+        auto found =
+            options.files(std::string_view(job.request.path).substr(options.files_prefix.size()));
+        return found ? std::move(*found)
+                     : api::status_response(404, "NotFound", "no such artifact");
       }
       case Kind::scrape:
         return api::HttpResponse{200, metrics::k_content_type, options.metrics->expose(), {}, {}};
@@ -836,8 +838,8 @@ util::Result<int> listen_on(const ListenAddress& address, const std::string& sho
   }
   std::string why;
   for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                            a->ai_protocol);
+    const int fd =
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
       why = std::strerror(errno);
       continue;

@@ -46,8 +46,8 @@ namespace common::server {
 
 struct Options {
   std::string listen = "127.0.0.1:8080"; // HOST:PORT; port 0 picks a free port (see port())
-  int max_threads = 16; // workers running handlers (connections need none)
-  int max_queued = 64;  // requests waiting for a worker
+  int max_threads = 16;                  // workers running handlers (connections need none)
+  int max_queued = 64;                   // requests waiting for a worker
   int max_keep_alive_requests = 100;
   std::chrono::milliseconds keep_alive_timeout{5000};
   std::chrono::milliseconds head_timeout{10000};  // the whole request head (and TLS handshake)

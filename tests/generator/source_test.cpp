@@ -4,6 +4,7 @@
 
 #include "common/generator/source.hpp"
 #include "common/spec/loader.hpp"
+
 #include "tests/support/process.hpp"
 
 namespace common::generator {

@@ -107,8 +107,8 @@ TEST_F(FluxRound, CreateGetArtifactNewTagNewRevisionAndFailuresStayApart) {
   server_test::Service service(m_dir.path() + "/data", m_dir.path(),
                                {"--workers", "4", "--cache-ttl", "0s", "--source-root",
                                 m_dir.path() + "/sources", "--oci-repository-allow",
-                                "demo=" + registry, "--secrets-dir",
-                                m_dir.path() + "/secrets", "--git-timeout", "20s"});
+                                "demo=" + registry, "--secrets-dir", m_dir.path() + "/secrets",
+                                "--git-timeout", "20s"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
 

@@ -408,9 +408,9 @@ TEST_F(GitFetch, SilentServerIsTransientWithinTheTimeout) {
     }
   });
   GitSource source(m_cache->path());
-  for (const std::string& url : {"git://127.0.0.1:" + port + "/deploy.git",
-                                 "http://127.0.0.1:" + port + "/git/deploy.git",
-                                 "https://localhost:" + port + "/git/deploy.git"}) {
+  for (const std::string& url :
+       {"git://127.0.0.1:" + port + "/deploy.git", "http://127.0.0.1:" + port + "/git/deploy.git",
+        "https://localhost:" + port + "/git/deploy.git"}) {
     SCOPED_TRACE(url);
     auto r = request(url);
     r.timeout = std::chrono::seconds(2);

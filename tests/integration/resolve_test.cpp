@@ -273,10 +273,10 @@ TEST_F(BasicAuth, WithoutCredentialsIsAnAuthError) {
 
 // env: credentials are operator configuration: registries.conf, never a spec.
 std::string env_credentials_conf(const TempDir& dir, const std::string& host,
-                                  const std::string& variable) {
+                                 const std::string& variable) {
   return dir.write("registries.conf", "registries:\n- name: r\n  api_url: http://" + host +
-                                          "\n  prefix: " + host + "\n  credentials: env:" +
-                                          variable + "\n");
+                                          "\n  prefix: " + host +
+                                          "\n  credentials: env:" + variable + "\n");
 }
 
 TEST_F(BasicAuth, EnvCredentials) {

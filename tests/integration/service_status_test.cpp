@@ -130,9 +130,9 @@ namespace {
 TEST_F(ServiceStatus, AHangingRegistryHoldsAWorkerForItsDeadlineOnly) {
   const std::string plain = env("REGISTRY_PLAIN_HOST");
   const std::string faults = env("REGISTRY_FAULTS_HOST");
-  server_test::Service service(m_dir.path() + "/data", m_dir.path(),
-                               {"--workers", "1", "--resolve-timeout", "2s", "--cache-dir",
-                                m_dir.path() + "/cache"});
+  server_test::Service service(
+      m_dir.path() + "/data", m_dir.path(),
+      {"--workers", "1", "--resolve-timeout", "2s", "--cache-dir", m_dir.path() + "/cache"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
   const auto updater = [](const std::string& name, const std::string& image) {
@@ -164,7 +164,8 @@ TEST_F(ServiceStatus, AHangingRegistryHoldsAWorkerForItsDeadlineOnly) {
   EXPECT_LT(seconds, 25.0) << "three hanging objects ahead of it, 2 s each";
   const json stuck = wait_for(port, "hang-0", [](const json& s) { return s.contains("images"); });
   const std::string error = stuck["status"]["images"][0].value("error", "");
-  EXPECT_TRUE(test_support::contains(error, "deadline") || test_support::contains(error, "timed out"))
+  EXPECT_TRUE(test_support::contains(error, "deadline") ||
+              test_support::contains(error, "timed out"))
       << stuck.dump(2);
   EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
 }

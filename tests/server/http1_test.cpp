@@ -89,8 +89,7 @@ TEST(ChunkedDecoder, StrictChunksAnyCut) {
     std::string out;
     std::string buffered;
     ChunkedDecoder::Step s = ChunkedDecoder::Step::need_more;
-    for (std::size_t at = 0; at < body.size() && s == ChunkedDecoder::Step::need_more;
-         at += step) {
+    for (std::size_t at = 0; at < body.size() && s == ChunkedDecoder::Step::need_more; at += step) {
       buffered += body.substr(at, step);
       std::size_t consumed = 0;
       std::string error;
@@ -118,8 +117,7 @@ TEST(ChunkedDecoder, StrictChunksAnyCut) {
     std::size_t consumed = 0;
     std::string error;
     bool too_large = false;
-    EXPECT_EQ(d.feed(bad.body, consumed, out, 1024, error, too_large),
-              ChunkedDecoder::Step::error)
+    EXPECT_EQ(d.feed(bad.body, consumed, out, 1024, error, too_large), ChunkedDecoder::Step::error)
         << bad.body;
     EXPECT_EQ(too_large, bad.too_large) << bad.body;
   }

@@ -162,9 +162,9 @@ TEST_F(ServeFramingTest, AmbiguousFramingIsA400AndNothingIsSmuggled) {
         << headers << r.raw;
   }
   // HTTP/1.0 with Transfer-Encoding.
-  const RawReply old = send("POST " + k_demo_items +
-                            " HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
-                            smuggled);
+  const RawReply old =
+      send("POST " + k_demo_items +
+           " HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled);
   EXPECT_NE(old.raw.find(" 400 "), std::string::npos) << old.raw; // answered as HTTP/1.0
   EXPECT_EQ(old.raw.find("HTTP/1.1 200"), std::string::npos) << old.raw;
 }

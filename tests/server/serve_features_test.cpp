@@ -367,8 +367,8 @@ namespace {
 // ext: credential (a program) is refused and never run; the data directory is the service's own.
 TEST_F(ServeFeaturesTest, SpecsCannotRunProgramsOrReadTheHost) {
   const std::string marker = m_dir.path() + "/ran";
-  const std::string script = m_dir.write("creds.sh", "#!/bin/sh\ntouch " + marker +
-                                                         "\necho user:pass\n");
+  const std::string script =
+      m_dir.write("creds.sh", "#!/bin/sh\ntouch " + marker + "\necho user:pass\n");
   ::chmod(script.c_str(), 0755);
   m_dir.write("watch/evil.yaml",
               "apiVersion: gitops.kubesphere.io/v1alpha1\nkind: ImageUpdater\nmetadata: {name: "
@@ -379,8 +379,8 @@ TEST_F(ServeFeaturesTest, SpecsCannotRunProgramsOrReadTheHost) {
                   {"--workers", "2", "--watch", m_dir.path() + "/watch", "--watch-interval", "1s"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
-  for (const std::string& secret : {"ext:" + script, std::string("env:HOME"),
-                                    std::string("pullsecret:other-team/regcred")}) {
+  for (const std::string& secret :
+       {"ext:" + script, std::string("env:HOME"), std::string("pullsecret:other-team/regcred")}) {
     json body = json::parse(updater("web"));
     body["spec"]["argocd"]["secret"] = {{"app", secret}};
     const auto r = call(port, "POST", items("demo"), body.dump());
@@ -391,7 +391,7 @@ TEST_F(ServeFeaturesTest, SpecsCannotRunProgramsOrReadTheHost) {
   EXPECT_EQ(call(port, "GET", items("demo") + "/evil").status, 404) << service.log();
   EXPECT_TRUE(contains(service.log(), "evil.yaml")) << "the refused file is reported";
   EXPECT_FALSE(std::filesystem::exists(marker)) << "the script ran";
-  struct stat st {};
+  struct stat st{};
   ASSERT_EQ(::stat(data().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat((data() + "/imageupdater.db").c_str(), &st), 0);

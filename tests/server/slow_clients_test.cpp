@@ -65,9 +65,9 @@ protected:
     EXPECT_TRUE(m_service.running()) << m_service.log();
   }
   bool healthy() {
-    const RawReply r = exchange(m_service.port(),
-                                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                                false, 2);
+    const RawReply r =
+        exchange(m_service.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                 false, 2);
     return r.status == 200;
   }
   test_support::TempDir m_dir;
@@ -191,8 +191,8 @@ TEST(SlowTlsClients, SilentTlsConnectionsHoldNoWorker) {
     silent.push_back(fd);
   }
   const std::string url = "https://127.0.0.1:" + std::to_string(service.port()) + "/healthz";
-  const auto health = test_support::run_process(
-      {"/usr/bin/curl", "-sS", "--max-time", "5", "--cacert", cert, url});
+  const auto health =
+      test_support::run_process({"/usr/bin/curl", "-sS", "--max-time", "5", "--cacert", cert, url});
   EXPECT_EQ(health.exit_code, 0) << health.err;
   EXPECT_EQ(health.out, "ok");
   // Closed at the deadline: a read sees the end.
@@ -241,9 +241,11 @@ TEST(BoundedMemory, HostileBodiesStayWithinTheStatedBounds) {
       }
       const std::string type = i % 4 < 2 ? "application/json" : "application/yaml";
       const RawReply r = exchange(service.port(),
-                                  "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                                  "Content-Type: " + type + "\r\nContent-Length: " +
-                                      std::to_string(body.size()) + "\r\n\r\n" + body,
+                                  "POST " + path +
+                                      " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                      "Content-Type: " +
+                                      type + "\r\nContent-Length: " + std::to_string(body.size()) +
+                                      "\r\n\r\n" + body,
                                   false, 20);
       EXPECT_EQ(r.status, 400) << type << " " << r.raw.substr(0, 300);
     });

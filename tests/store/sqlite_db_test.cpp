@@ -115,7 +115,7 @@ TEST(StoreSqliteDb, TheFileIsTheServicesAlone) {
       ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL", "wal").has_value());
       ASSERT_TRUE(db->exec("CREATE TABLE IF NOT EXISTS t (x)", "t").has_value());
       for (const std::string& p : {path, path + "-wal"}) {
-        struct stat st {};
+        struct stat st{};
         ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
         EXPECT_EQ(st.st_mode & 0777, 0600u) << p;
       }
@@ -125,7 +125,8 @@ TEST(StoreSqliteDb, TheFileIsTheServicesAlone) {
   // A symlink is not followed to create or chmod something elsewhere.
   const std::string target = tmp.path() + "/elsewhere";
   ASSERT_EQ(::symlink(target.c_str(), (tmp.path() + "/link.db").c_str()), 0);
-  EXPECT_FALSE(common::store::detail::Db::open(tmp.path() + "/link.db", std::chrono::milliseconds(100)));
+  EXPECT_FALSE(
+      common::store::detail::Db::open(tmp.path() + "/link.db", std::chrono::milliseconds(100)));
 }
 
 } // namespace
