@@ -436,8 +436,12 @@ void ImageUpdaterApi::notify(const store::Key& key) const {
   }
 }
 
-std::optional<HttpResponse> ImageUpdaterApi::precheck(const HttpRequest& request) {
-  Route route = match(request.path);
+namespace {
+
+// What is decided before the body: the route exists, allows the method, and the caller may use
+// it (Options::authorize, which may name the principal). nullopt = go on.
+std::optional<HttpResponse> admission(const Options& options, const HttpRequest& request,
+                                      const Route& route, std::string& principal) {
   if (route.kind == RouteKind::none) {
     return status_response(404, "NotFound", "the server could not find the requested resource");
   }
@@ -448,43 +452,35 @@ std::optional<HttpResponse> ImageUpdaterApi::precheck(const HttpRequest& request
     r.headers.emplace_back("Allow", allowed(route.kind));
     return r;
   }
-  if (route.kind == RouteKind::openapi || !m_options.authorize) {
+  if (route.kind == RouteKind::openapi || !options.authorize) {
     return std::nullopt;
   }
-  std::string principal;
   const bool write = request.method != "GET" && request.method != "HEAD";
-  if (auto denied = m_options.authorize(request, route.namespace_, write, principal)) {
+  if (auto denied = options.authorize(request, route.namespace_, write, principal)) {
     denied->principal = principal;
     return denied;
   }
   return std::nullopt;
 }
 
+} // namespace
+
+std::optional<HttpResponse> ImageUpdaterApi::precheck(const HttpRequest& request) {
+  std::string principal;
+  return admission(m_options, request, match(request.path), principal);
+}
+
 HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   try {
     Route route = match(request.path);
-    if (route.kind == RouteKind::none) {
-      return status_response(404, "NotFound", "the server could not find the requested resource");
-    }
-    if (!method_allowed(route.kind, request.method)) {
-      HttpResponse r = status_response(405, "MethodNotAllowed",
-                                       "the method " + util::quote(request.method, 20) +
-                                           " is not allowed on " + util::quote(request.path));
-      r.headers.emplace_back("Allow", allowed(route.kind));
-      return r;
+    std::string principal;
+    if (auto stop = admission(m_options, request, route, principal)) {
+      return std::move(*stop);
     }
     if (route.kind == RouteKind::openapi) {
       HttpResponse r;
       r.body = openapi_document();
       return r;
-    }
-    std::string principal;
-    if (m_options.authorize) {
-      const bool write = request.method != "GET" && request.method != "HEAD";
-      if (auto denied = m_options.authorize(request, route.namespace_, write, principal)) {
-        denied->principal = principal;
-        return std::move(*denied);
-      }
     }
     HttpResponse r = [&]() -> HttpResponse {
       if (route.kind == RouteKind::list_all) {
