@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-15}
-targets=(version constraint reference spec yamlscan manifest api unpack)
+targets=(version constraint reference spec yamlscan manifest api unpack http1)
 scripts/build.sh fuzz "${targets[@]/#/fuzz_}"
 mkdir -p build-fuzz/findings
 status=0
