@@ -1,6 +1,7 @@
 // Plain directories: what Argo CD's directory source reads, concatenated into one stream.
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "common/policy/glob.hpp"
 #include "common/render/confine.hpp"
@@ -9,6 +10,7 @@
 #include "common/util/dir.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
+#include "common/yamlscan/scan.hpp"
 
 namespace common::render::detail {
 
@@ -149,6 +151,61 @@ bool manifest_name(std::string_view name) {
          name.ends_with(".jsonnet");
 }
 
+// Whether a directory's YAML/JSON file holds manifests, as Argo CD's directory source reads it:
+// documents must be Kubernetes objects (a mapping with a `kind`; empty documents are skipped).
+// A file with no such document is left out (false), unless it reads like a broken manifest
+// (it names apiVersion:, kind: and metadata:): then, like a file mixing objects with other
+// documents or YAML that does not parse, it is an error naming the file and the document.
+util::Result<bool> manifest_file(const std::string& relative, std::string_view body) {
+  yamlscan::Scanner scanner(body);
+  std::size_t objects = 0;
+  std::optional<std::string> problem;
+  for (std::size_t index = 0;; ++index) {
+    auto doc = scanner.next();
+    if (!doc) {
+      problem = doc.error().message;
+      break;
+    }
+    if (!*doc) {
+      break;
+    }
+    const yamlscan::Document& d = **doc;
+    if (d.root == yamlscan::k_no_node) {
+      continue;
+    }
+    const yamlscan::Node& root = d.nodes[d.root];
+    bool object = false;
+    if (root.kind == yamlscan::NodeKind::mapping) {
+      for (std::size_t i = 0; i + 1 < root.children.size(); i += 2) {
+        const yamlscan::Node& key = d.nodes[root.children[i]];
+        const yamlscan::Node& value = d.nodes[root.children[i + 1]];
+        if (key.kind == yamlscan::NodeKind::scalar && key.value == "kind" &&
+            value.kind == yamlscan::NodeKind::scalar && !value.value.empty()) {
+          object = true;
+        }
+      }
+    } else if (root.kind == yamlscan::NodeKind::scalar && root.value.empty()) {
+      continue; // "null"-like
+    }
+    if (object) {
+      ++objects;
+    } else if (!problem) {
+      problem = "document " + std::to_string(index + 1) + " (line " + std::to_string(d.begin.line) +
+                ") is not a Kubernetes object (no kind)";
+    }
+  }
+  if (!problem) {
+    return true;
+  }
+  const bool looks_like_manifest = body.find("apiVersion:") != std::string_view::npos &&
+                                   body.find("kind:") != std::string_view::npos &&
+                                   body.find("metadata:") != std::string_view::npos;
+  if (objects == 0 && !looks_like_manifest) {
+    return false;
+  }
+  return util::fail(ErrorKind::invalid_input, relative + ": " + *problem);
+}
+
 // A .jsonnet file evaluated in a child process (jsonnet.hpp), its objects as documents.
 util::Result<std::string> render_jsonnet(const util::ListedFile& file, const std::string& root,
                                          const std::string& app_dir, const RenderOptions& options,
@@ -254,6 +311,16 @@ util::Result<Rendered> render_plain(const std::string& app_dir, const std::strin
                         file.relative + ": not UTF-8 text (" +
                             (body[bad] == '\0' ? std::string("a NUL byte") : "invalid UTF-8") +
                             " at byte " + std::to_string(bad) + ")");
+    }
+    auto use = manifest_file(file.relative, body);
+    if (!use) {
+      return std::unexpected(use.error());
+    }
+    if (!*use) {
+      out.skipped.push_back(file.relative +
+                            ": no Kubernetes object in it (left out, as Argo CD's directory "
+                            "source does)");
+      continue;
     }
     out.files.push_back(file.relative);
     if (body.empty()) {

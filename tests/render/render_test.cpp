@@ -120,11 +120,9 @@ TEST(RenderPlain, IncludeExcludeRecurse) {
     std::vector<std::string> want;
   };
   const std::vector<Case> cases = {
-      {{"*.yaml"},
-       {},
-       true,
-       {"a.yaml", "b.yaml", "env/dev/d.yaml", "env/prod/c.yaml", "values.yaml"}},
-      {{"*.yaml"}, {}, false, {"a.yaml", "b.yaml", "values.yaml"}},
+      // values.yaml holds no Kubernetes object: left out, as Argo CD does.
+      {{"*.yaml"}, {}, true, {"a.yaml", "b.yaml", "env/dev/d.yaml", "env/prod/c.yaml"}},
+      {{"*.yaml"}, {}, false, {"a.yaml", "b.yaml"}},
       {{"*.yaml"}, {"values.yaml", "env/dev/*"}, true, {"a.yaml", "b.yaml", "env/prod/c.yaml"}},
       {{"env/*"}, {}, true, {"env/dev/d.yaml", "env/prod/c.yaml"}},
       {{"[ab].yaml"}, {}, true, {"a.yaml", "b.yaml"}},
@@ -274,6 +272,40 @@ TEST(RenderPlain, ArgoCdDirectoryRules) {
   auto got = render(dir.path(), bad, runner);
   ASSERT_FALSE(got);
   EXPECT_NE(got.error().message.find("unclosed '{'"), std::string::npos) << got.error().message;
+}
+
+TEST(RenderPlain, FilesWithoutKubernetesObjectsAreLeftOutAsArgoCdDoes) {
+  test_support::TempDir dir;
+  dir.write("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n");
+  dir.write("config.yaml", "# settings for a tool, not for the cluster\nfoo: bar\n");
+  dir.write("list.yaml", "- one\n- two\n");
+  dir.write("notes.json", "{\"hello\": \"world\"}\n");
+  FakeRunner runner;
+  auto got = render(dir.path(), options_with(""), runner);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->files, std::vector<std::string>{"a.yaml"});
+  ASSERT_EQ(got->skipped.size(), 3u);
+  EXPECT_NE(got->skipped[0].find("config.yaml: no Kubernetes object"), std::string::npos)
+      << got->skipped[0];
+
+  // An object next to a document that is none, or a broken manifest: errors naming the file.
+  struct Case {
+    std::string content;
+    std::string part;
+  };
+  const std::vector<Case> bad = {
+      {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nfoo: bar\n",
+       "mixed.yaml: document 2 (line 4) is not a Kubernetes object"},
+      {"apiVersion: v1\nkind: [unclosed\nmetadata: {name: a}\n", "mixed.yaml: line"},
+      {"apiVersion: v1\nmetadata: {name: a}\nkind:\n", "mixed.yaml: document 1"},
+  };
+  for (const auto& c : bad) {
+    dir.write("mixed.yaml", c.content);
+    auto failed = render(dir.path(), options_with(""), runner);
+    ASSERT_FALSE(failed) << c.content;
+    EXPECT_EQ(failed.error().kind, ErrorKind::invalid_input);
+    EXPECT_NE(failed.error().message.find(c.part), std::string::npos) << failed.error().message;
+  }
 }
 
 TEST(RenderPlain, JsonnetRunsInAChildWithTheJob) {
