@@ -157,7 +157,7 @@ private:
 } // namespace
 
 int serve(const ServeOptions& options) {
-  // Before any thread starts (Poco's workers inherit the mask): the signals are taken by
+  // Before any thread starts (the server's threads inherit the mask): the signals are taken by
   // sigwait() below only, and SIGPIPE never kills the process on a vanished client.
   sigset_t wait_set;
   sigemptyset(&wait_set);

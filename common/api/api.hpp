@@ -1,6 +1,6 @@
 // The ImageUpdater REST API as plain functions of a request: routing, bodies, validation and
-// Kubernetes-shaped objects and errors, over a store::Store. A transport (the service's Poco
-// HTTPServer, tests) only moves bytes. Routes, under k_api_prefix
+// Kubernetes-shaped objects and errors, over a store::Store. A transport (the service's front
+// end in common/server, tests) only moves bytes. Routes, under k_api_prefix
 // ("/kapis/gitops.kubesphere.io/v1alpha1"):
 //
 //   GET    /imageupdaters                               list, all namespaces

@@ -1,6 +1,6 @@
-// A transport-independent HTTP exchange: what a server (Poco's HTTPServer, a test) hands to the
-// API handlers and gets back. No I/O here; the transport decodes the request line, splits the
-// query string (already percent-decoded) and writes the response.
+// A transport-independent HTTP exchange: what a server (common/server's front end, a test) hands
+// to the API handlers and gets back. No I/O here; the transport decodes the request line, splits
+// the query string (already percent-decoded) and writes the response.
 #pragma once
 
 #include <map>
