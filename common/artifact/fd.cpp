@@ -44,40 +44,4 @@ util::Result<std::vector<std::string>> list_names(int fd, const std::string& wha
   return names;
 }
 
-util::Result<std::string> read_all(int fd, std::uint64_t max_bytes, const std::string& what) {
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n == 0) {
-      return out;
-    }
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return util::fail(ErrorKind::invalid_input, what + ": cannot read: " + errno_text(errno));
-    }
-    if (static_cast<std::uint64_t>(n) > max_bytes - out.size()) {
-      return util::fail(ErrorKind::too_large,
-                        what + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
-util::Result<void> write_all(int fd, std::string_view data, const std::string& what) {
-  for (std::size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return util::fail(ErrorKind::invalid_input, what + ": cannot write: " + errno_text(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
 } // namespace common::artifact::detail

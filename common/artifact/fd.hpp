@@ -20,11 +20,14 @@ using util::UniqueFd;
 // open and usable. Fails with invalid_input naming `what` and the system's reason.
 util::Result<std::vector<std::string>> list_names(int fd, const std::string& what);
 
-// Reads from the current offset to end of file; too_large past `max_bytes`, invalid_input on a
-// read error (both naming `what`).
-util::Result<std::string> read_all(int fd, std::uint64_t max_bytes, const std::string& what);
-
-// Writes all of `data`; invalid_input naming `what` and the reason on failure.
-util::Result<void> write_all(int fd, std::string_view data, const std::string& what);
+// Reads to the end of the file (too_large past `max_bytes`) and writes all of `data`; a read
+// or write error is invalid_input naming `what`.
+inline util::Result<std::string> read_all(int fd, std::uint64_t max_bytes,
+                                          const std::string& what) {
+  return util::read_all(fd, max_bytes, what, util::ErrorKind::invalid_input);
+}
+inline util::Result<void> write_all(int fd, std::string_view data, const std::string& what) {
+  return util::write_all(fd, data, what, util::ErrorKind::invalid_input);
+}
 
 } // namespace common::artifact::detail

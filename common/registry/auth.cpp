@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/registry/detail.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::registry {
 namespace {
@@ -35,13 +36,6 @@ bool is_token68_char(char c) noexcept {
   return std::isalnum(u) != 0 || std::string_view("-._~+/").find(c) != std::string_view::npos;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 class ChallengeParser {
 public:
@@ -55,7 +49,7 @@ public:
         return out;
       }
       Challenge challenge;
-      challenge.scheme = lower(read_token());
+      challenge.scheme = util::to_lower(read_token());
       if (challenge.scheme.empty()) {
         return fail("expected an authentication scheme");
       }
@@ -122,7 +116,7 @@ private:
         continue;
       }
       const std::size_t save = m_i;
-      const std::string name = lower(read_token());
+      const std::string name = util::to_lower(read_token());
       if (name.empty()) {
         return fail("unexpected character '" + std::string(1, m_s[m_i]) + "'");
       }

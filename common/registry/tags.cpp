@@ -22,13 +22,6 @@ namespace {
 
 using util::ErrorKind;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 using util::trim;
 
@@ -39,7 +32,7 @@ bool rel_has_next(std::string_view rel) {
     if (end == std::string_view::npos) {
       end = rel.size();
     }
-    if (lower(rel.substr(pos, end - pos)) == "next") {
+    if (util::to_lower(rel.substr(pos, end - pos)) == "next") {
       return true;
     }
     pos = end + 1;
@@ -78,7 +71,7 @@ std::optional<std::string> next_link(std::string_view s) {
       }
       ++i;
       const std::size_t name_end = s.find_first_of("=;,", i);
-      const std::string name = lower(trim(s.substr(i, name_end - i)));
+      const std::string name = util::to_lower(trim(s.substr(i, name_end - i)));
       i = name_end == std::string_view::npos ? s.size() : name_end;
       std::string value;
       if (i < s.size() && s[i] == '=') {

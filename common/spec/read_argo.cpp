@@ -5,31 +5,13 @@
 #include <cctype>
 
 #include "common/spec/reader.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::spec::detail {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool starts_with_ignoring_case(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
-}
-
-std::string trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
+using util::starts_with_icase;
+using util::to_lower;
 
 std::vector<std::string> split_globs(std::string_view s) {
   std::vector<std::string> out;
@@ -39,7 +21,7 @@ std::vector<std::string> split_globs(std::string_view s) {
     if (end == std::string_view::npos) {
       end = s.size();
     }
-    std::string item = trim(s.substr(start, end - start));
+    std::string item(util::trim(s.substr(start, end - start)));
     if (!item.empty()) {
       out.push_back(std::move(item));
     }
@@ -115,17 +97,17 @@ public:
     if (m_ks) {
       // KubeSphere writes "regexp:" + value into the annotation; a value that already has the
       // prefix becomes a regexp that matches the literal text "regexp:".
-      if (starts_with_ignoring_case(*expr, "regexp:")) {
+      if (starts_with_icase(*expr, "regexp:")) {
         m_r.warning(v.path, v.at,
                     "allowTags values are regular expressions without a \"regexp:\" prefix; \"" +
                         *expr + "\" only matches tags containing \"" + expr->substr(0, 7) + "\"");
       }
       return "regexp:" + *expr;
     }
-    if (expr->empty() || lower(*expr) == "any") {
-      return lower(*expr);
+    if (expr->empty() || to_lower(*expr) == "any") {
+      return to_lower(*expr);
     }
-    if (starts_with_ignoring_case(*expr, "regexp:")) {
+    if (starts_with_icase(*expr, "regexp:")) {
       return "regexp:" + expr->substr(7);
     }
     m_r.error(v.path, v.at,

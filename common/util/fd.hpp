@@ -1,8 +1,10 @@
-// RAII for POSIX file descriptors, shared by the modules that do their own file I/O (the disk
-// cache, the artifact storage).
+// RAII for POSIX file descriptors and the I/O loops (EINTR, short reads and writes) shared by
+// the modules that do their own file I/O (the disk cache, the artifact storage).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/util/error.hpp"
 
@@ -36,5 +38,15 @@ private:
 
 // strerror(err) as a string.
 std::string errno_text(int err);
+
+// Writes all of `data` (EINTR and short writes handled). Fails with `kind` naming `what` and the
+// system's reason ("WHAT: cannot write: REASON").
+Result<void> write_all(int fd, std::string_view data, const std::string& what,
+                       ErrorKind kind = ErrorKind::internal);
+
+// Reads from the current offset to the end of the file. Fails with too_large past `max_bytes`,
+// with `kind` on a read error (both naming `what`).
+Result<std::string> read_all(int fd, std::uint64_t max_bytes, const std::string& what,
+                             ErrorKind kind = ErrorKind::internal);
 
 } // namespace common::util
