@@ -318,10 +318,6 @@ int serve(const ServeOptions& options) {
   if (!server) {
     return setup_error(server.error().message);
   }
-  if (!options.port_file.empty() && !write_port_file(options.port_file, (*server)->port())) {
-    (*server)->stop();
-    return setup_error("cannot write port file " + options.port_file);
-  }
   if (options.workers > 0) {
     common::generator::GeneratorOptions generator_options;
     generator_options.default_interval = *interval;
@@ -379,6 +375,11 @@ int serve(const ServeOptions& options) {
                             {"tls", (*server)->tls() ? "true" : "false"},
                             {"auth", tokens ? "tokens" : "none"},
                             {"data", options.data}});
+  // Last: whoever waits for the port file finds the service set up and its log line written.
+  if (!options.port_file.empty() && !write_port_file(options.port_file, (*server)->port())) {
+    (*server)->stop();
+    return setup_error("cannot write port file " + options.port_file);
+  }
   if (tokens && !(*server)->tls() && !common::auth::is_loopback_host(address->host)) {
     logger.warn("bearer tokens travel in clear text: serve TLS (--tls-cert, --tls-key) or put "
                 "a TLS-terminating proxy in front");
