@@ -20,7 +20,6 @@
 #include "common/render/settings.hpp"
 #include "common/spec/diagnostic.hpp"
 #include "common/util/clock.hpp"
-#include "common/yamlscan/scan.hpp"
 
 extern char** environ; // NOLINT: POSIX; read once, handed to the tools as their environment
 
@@ -60,24 +59,6 @@ std::string self_program() {
 
 bool is_updater(const manifest::ObjectId& id) {
   return id.kind == "ImageUpdater" && id.api_version.starts_with("gitops.kubesphere.io/");
-}
-
-// Documents that hold something (a mapping or sequence); empty documents and lone comments do
-// not count.
-std::size_t count_objects(std::string_view stream) {
-  common::yamlscan::Scanner scanner(stream);
-  std::size_t n = 0;
-  while (true) {
-    auto doc = scanner.next();
-    if (!doc || !*doc) {
-      return n;
-    }
-    const auto& d = **doc;
-    if (d.root != common::yamlscan::k_no_node &&
-        d.nodes[d.root].kind != common::yamlscan::NodeKind::scalar) {
-      ++n;
-    }
-  }
 }
 
 // The specs that apply to this application, or an exit code.
@@ -282,17 +263,18 @@ int run_generate(const GenerateArgs& args, const Io& io) {
     log.warn("not rendered: " + s);
   }
 
-  std::string stream = std::move(rendered->manifests);
-  if (!settings->keep_specs.value) {
-    auto filtered = manifest::drop_documents(stream, "rendered manifests", is_updater);
-    if (!filtered) {
-      log.error(filtered.error().message);
-      return k_exit_render_failed;
-    }
-    stream = std::move(filtered->output);
+  // One pass: the specs out (unless keep-specs), and a count of what is left.
+  const bool keep_specs = settings->keep_specs.value;
+  auto filtered = manifest::drop_documents(
+      rendered->manifests, "rendered manifests",
+      [keep_specs](const manifest::ObjectId& id) { return !keep_specs && is_updater(id); });
+  if (!filtered) {
+    log.error(filtered.error().message);
+    return k_exit_render_failed;
   }
+  std::string stream = std::move(filtered->output);
   // With auto-prune, an empty render deletes everything the application deployed.
-  if (!settings->allow_empty.value && count_objects(stream) == 0) {
+  if (!settings->allow_empty.value && filtered->kept == 0) {
     log.error("the application rendered no manifests; refusing to hand Argo CD an empty app "
               "(with auto-prune it would delete everything deployed). Set allow-empty=true if "
               "that is intended");

@@ -16,6 +16,7 @@ namespace common::manifest {
 struct Filtered {
   std::string output;      // the kept documents, byte for byte, in order
   std::size_t dropped = 0; // documents removed
+  std::size_t kept = 0;    // kept documents holding something (a mapping or a sequence)
 };
 
 // Keeps the documents for which `drop` is false; `drop` sees the document's apiVersion, kind,

@@ -151,7 +151,7 @@ util::Result<std::vector<std::string>> Client::list_tags(std::string_view reposi
                         impl.label() + ": the tag list of \"" + *repo + "\" has more than " +
                             std::to_string(options.max_tags) + " tags (max_tags)");
     }
-    if (util::json_nesting(response->body, util::k_max_json_nesting) > util::k_max_json_nesting) {
+    if (!detail::json_parsable(response->body)) {
       return std::unexpected(impl.bad_body(fetch.url, "the tag list nests deeper than " +
                                                           std::to_string(util::k_max_json_nesting) +
                                                           " levels"));

@@ -174,19 +174,13 @@ util::Result<bool> manifest_file(const std::string& relative, std::string_view b
       continue;
     }
     const yamlscan::Node& root = d.nodes[d.root];
-    bool object = false;
-    if (root.kind == yamlscan::NodeKind::mapping) {
-      for (std::size_t i = 0; i + 1 < root.children.size(); i += 2) {
-        const yamlscan::Node& key = d.nodes[root.children[i]];
-        const yamlscan::Node& value = d.nodes[root.children[i + 1]];
-        if (key.kind == yamlscan::NodeKind::scalar && key.value == "kind" &&
-            value.kind == yamlscan::NodeKind::scalar && !value.value.empty()) {
-          object = true;
-        }
-      }
-    } else if (root.kind == yamlscan::NodeKind::scalar && root.value.empty()) {
+    if (root.kind == yamlscan::NodeKind::scalar && root.value.empty()) {
       continue; // "null"-like
     }
+    const yamlscan::NodeId kind = yamlscan::value_of(d, d.root, "kind");
+    const bool object = kind != yamlscan::k_no_node &&
+                        d.nodes[kind].kind == yamlscan::NodeKind::scalar &&
+                        !d.nodes[kind].value.empty();
     if (object) {
       ++objects;
     } else if (!problem) {

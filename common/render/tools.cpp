@@ -124,33 +124,18 @@ util::Result<std::vector<ChartDependency>> chart_dependencies(const std::string&
     return out;
   }
   const yamlscan::Document& d = **doc;
-  const auto value_of = [&](const yamlscan::Node& mapping,
-                            std::string_view key) -> const yamlscan::Node* {
-    if (mapping.kind != yamlscan::NodeKind::mapping) {
-      return nullptr;
-    }
-    for (std::size_t i = 0; i + 1 < mapping.children.size(); i += 2) {
-      const yamlscan::Node& k = d.nodes[mapping.children[i]];
-      if (k.kind == yamlscan::NodeKind::scalar && k.value == key) {
-        return &d.nodes[mapping.children[i + 1]];
-      }
-    }
-    return nullptr;
+  const auto scalar = [&](yamlscan::NodeId mapping, std::string_view key) {
+    const yamlscan::NodeId v = yamlscan::value_of(d, mapping, key);
+    return v != yamlscan::k_no_node && d.nodes[v].kind == yamlscan::NodeKind::scalar
+               ? d.nodes[v].value
+               : std::string();
   };
-  const yamlscan::Node* deps = value_of(d.nodes[d.root], "dependencies");
-  if (deps == nullptr || deps->kind != yamlscan::NodeKind::sequence) {
+  const yamlscan::NodeId deps = yamlscan::value_of(d, d.root, "dependencies");
+  if (deps == yamlscan::k_no_node || d.nodes[deps].kind != yamlscan::NodeKind::sequence) {
     return out;
   }
-  for (const yamlscan::NodeId id : deps->children) {
-    const yamlscan::Node& entry = d.nodes[id];
-    ChartDependency dep;
-    if (const auto* n = value_of(entry, "name"); n && n->kind == yamlscan::NodeKind::scalar) {
-      dep.name = n->value;
-    }
-    if (const auto* r = value_of(entry, "repository"); r && r->kind == yamlscan::NodeKind::scalar) {
-      dep.repository = r->value;
-    }
-    out.push_back(std::move(dep));
+  for (const yamlscan::NodeId id : d.nodes[deps].children) {
+    out.push_back(ChartDependency{scalar(id, "name"), scalar(id, "repository")});
   }
   return out;
 }

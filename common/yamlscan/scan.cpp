@@ -16,6 +16,20 @@ Scanner::Scanner(std::string_view text, Limits limits)
   }
 }
 
+NodeId value_of(const Document& doc, NodeId mapping, std::string_view key) noexcept {
+  if (mapping == k_no_node || doc.nodes[mapping].kind != NodeKind::mapping) {
+    return k_no_node;
+  }
+  const auto& children = doc.nodes[mapping].children;
+  for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+    const Node& k = doc.nodes[children[i]];
+    if (k.kind == NodeKind::scalar && k.value == key) {
+      return children[i + 1];
+    }
+  }
+  return k_no_node;
+}
+
 util::Result<std::optional<Document>> Scanner::next() {
   if (m_done) {
     return std::optional<Document>{};

@@ -119,6 +119,11 @@ struct Limits {
   std::size_t max_nodes = 4'000'000; // per document
 };
 
+// The value of `key` in the mapping `mapping` of `doc` (scalar keys compared by value; the first
+// one when a key repeats), k_no_node when `mapping` is no mapping or has no such key. Aliases are
+// not followed.
+NodeId value_of(const Document& doc, NodeId mapping, std::string_view key) noexcept;
+
 // Reads the documents of `text` in order. `text` must outlive the scanner.
 class Scanner {
 public:

@@ -41,6 +41,17 @@ TEST(DropDocuments, KeepsEveryOtherByte) {
     EXPECT_EQ(r->output, c.out) << c.name;
     EXPECT_EQ(r->dropped, c.dropped) << c.name;
   }
+  // The kept documents that hold something (the plugin refuses an empty render with it).
+  const std::vector<std::pair<std::string, std::size_t>> kept = {
+      {updater + "---\n" + deploy, 1},      {deploy + "---\n" + deploy, 2},
+      {"---\n---\n# only comments\n", 0},   {"just text\n---\n" + updater, 0},
+      {"- a\n---\n" + deploy + "---\n", 2},
+  };
+  for (const auto& [in, want] : kept) {
+    auto r = drop_documents(in, "app.yaml", is_updater);
+    ASSERT_TRUE(r.has_value()) << in;
+    EXPECT_EQ(r->kept, want) << in;
+  }
 }
 
 TEST(DropDocuments, SeesNamespaceAndName) {
