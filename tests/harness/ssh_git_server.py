@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import paramiko
 
@@ -156,6 +157,12 @@ def handle(args, host_key, authorized, sock):
         if server.event.wait(30):
             serve_exec(args, channel, server.command)
         channel.close()
+        # As sshd does, let the client read the exit status and stderr and hang up first: closing
+        # the transport at once raced the client's last channel read ("transport read" instead of
+        # the server's message). Bounded: 5 s.
+        deadline = time.monotonic() + 5
+        while transport.is_active() and time.monotonic() < deadline:
+            time.sleep(0.02)
     except (paramiko.SSHException, EOFError, OSError) as e:
         print("connection ended: %r" % (e,), file=sys.stderr, flush=True)
     finally:
