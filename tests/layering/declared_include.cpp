@@ -1,0 +1,2 @@
+// Must compile: semver declares util.
+#include "common/util/error.hpp"
