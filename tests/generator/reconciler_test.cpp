@@ -11,6 +11,7 @@
 #include "common/artifact/archive.hpp"
 #include "common/generator/reconciler.hpp"
 #include "common/log/logger.hpp"
+#include "common/status/codec.hpp"
 #include "common/store/sqlite_store.hpp"
 
 #include "tests/support/process.hpp"
@@ -113,7 +114,12 @@ protected:
     ASSERT_TRUE(m_store->create(o));
   }
   json status(const std::string& name) {
-    return json::parse(m_store->get({"demo", name})->status_json);
+    const std::string text = m_store->get({"demo", name})->status_json;
+    if (text != "{}") {
+      auto typed = status::decode(text); // what is written reads back strictly
+      EXPECT_TRUE(typed) << typed.error().message;
+    }
+    return json::parse(text);
   }
   util::Tree published(const json& s) {
     auto file = m_storage->open(s["artifact"]["path"].get<std::string>());
