@@ -50,11 +50,11 @@
 #include "common/artifact/archive.hpp"
 #include "common/artifact/storage.hpp"
 #include "common/controller/controller.hpp"
-#include "common/controller/image_status.hpp"
 #include "common/flux/render.hpp"
 #include "common/generator/oci_pusher.hpp"
 #include "common/generator/reconciler.hpp"
 #include "common/generator/source.hpp"
+#include "common/generator/stages.hpp"
 #include "common/gitsource/mirror.hpp"
 #include "common/oci/flux_artifact.hpp"
 #include "common/resolve/resolver.hpp"
@@ -360,7 +360,7 @@ struct Args {
 // setters, the rewrite of every file, the tar.gz.
 void profile_render(Stack& s, const common::store::Key& key, const std::string& git_dir) {
   auto object = s.store->get(key);
-  const auto loaded = common::controller::load_updater(*object);
+  const auto loaded = common::generator::load_updater(*object);
   if (!loaded.updater) {
     die("invalid spec: " + loaded.invalid);
   }

@@ -60,12 +60,13 @@ struct ServeOptions {
 };
 
 // Blocks SIGTERM, SIGINT (and SIGPIPE) in the calling thread before any other thread exists, so
-// every thread inherits the mask; checks the options, opens the store, starts the control loop
-// (every stored object is checked at start, then on its interval and after each change through
-// the API) and the server, logs "listening" to stderr and waits in sigwait(). On the signal the
-// server stops gracefully (requests in progress finish), then the control loop, and the result
-// is 0. Setup failures (options, data directory, store, token file, TLS files, listen address,
-// port file) are reported on stderr with exit code 1. Call from the main thread only.
+// every thread inherits the mask; creates and starts a Service (service.hpp: the options are
+// checked, the store opened, the server and the control loop started; every stored object is
+// checked at start, then on its interval and after each change through the API), which logs
+// "listening" to stderr, and waits in sigwait(). On the signal the service stops (the server
+// gracefully, requests in progress finish; then the control loop), and the result is 0. Setup
+// failures (options, data directory, store, token file, TLS files, listen address, port file) are
+// reported on stderr with exit code 1. Call from the main thread only.
 int serve(const ServeOptions& options);
 
 } // namespace flux_source

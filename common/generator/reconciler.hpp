@@ -14,19 +14,27 @@
 // lastCheckTime moves), and a git source whose ref still names the last revision is not even
 // read (its refs are listed, that is all).
 //
-// Status of a fluxcd object, beside what controller::image_status writes (observedGeneration,
-// lastCheckTime, images): source {url, revision}, artifact {path, url, revision, digest, size,
-// lastUpdateTime, metadata} (Flux's Artifact contract), externalArtifact (the whole object),
-// oci {repository, tag, digest} when pushed, inputsDigest, warnings, and conditions:
-//   Ready   True Succeeded | False with reason InvalidSpec, ResolveFailed, SourceFailed,
-//           UnknownSetter, RenderFailed, StorageFailed, PushFailed (message says what and where)
-//   Stalled True (same reason) when retrying cannot help until the spec, secret or source
-//           changes (InvalidSpec, UnknownSetter, RenderFailed, a refused or invalid source)
+// Status (common/status, docs/spec.md §9): observedGeneration, lastCheckTime, images; for a
+// fluxcd object also source {url, revision}, artifact (Flux's Artifact contract),
+// externalArtifact (the whole object), oci {repository, tag, digest} when pushed, inputsDigest,
+// warnings. Conditions (kstatus):
+//   Ready       True Succeeded (fluxcd) or Resolved (argocd) | False with reason InvalidSpec,
+//               ResolveFailed, SourceFailed, UnknownSetter, RenderFailed, StorageFailed,
+//               PushFailed (message says what and where)
+//   Reconciling True ProgressingWithRetry while a failure is retried
+//   Stalled     True (same reason) when retrying cannot help until the spec, secret or source
+//               changes (InvalidSpec, UnknownSetter, RenderFailed of bad input, a refused or
+//               invalid source, PushFailed of a bad target)
 // On failure the last good artifact stays published and in status (Flux keeps applying it).
 //
-// Retries: transient failures (registry or git unreachable, storage errors) are returned as
-// errors, so the controller backs off; failures that need a change are written to status and
-// checked again at the interval. A conflict (the object changed meanwhile) is returned as such.
+// Retries: transient failures of a fluxcd object (registry or git unreachable, storage errors)
+// are returned as errors, so the controller backs off; failures that need a change are written
+// to status and checked again at the interval. A conflict (the object changed meanwhile) is
+// returned as such. A deleted object's artifacts are removed; when that fails the error is
+// returned (the controller logs it and retries the deletion).
+//
+// The reconcile is its stages (stages.hpp): load -> resolve -> fetch -> render -> publish ->
+// push, each giving a value or a Failure that is recorded in the status.
 #pragma once
 
 #include <chrono>
@@ -38,44 +46,14 @@
 #include "common/artifact/storage.hpp"
 #include "common/controller/controller.hpp"
 #include "common/generator/source.hpp"
+#include "common/generator/stages.hpp"
 #include "common/log/logger.hpp"
-#include "common/oci/flux_artifact.hpp"
 #include "common/resolve/tag_source.hpp"
+#include "common/status/status.hpp"
 #include "common/store/store.hpp"
 #include "common/util/clock.hpp"
 
 namespace common::generator {
-
-// Pushing a Flux OCI artifact to "host/repository:tag" (behind an interface for tests).
-class OciPusher {
-public:
-  virtual ~OciPusher() = default;
-  virtual util::Result<oci::PushResult> push(const std::string& reference,
-                                             std::string_view layer_targz,
-                                             const oci::Annotations& annotations) = 0;
-};
-
-inline constexpr std::string_view k_oci_annotation = "imageupdater.kubesphere.io/oci-repository";
-
-struct GeneratorOptions {
-  std::chrono::nanoseconds default_interval = std::chrono::minutes(5);
-  std::size_t jobs = 4; // images of one object resolved at once
-  // Bound of one reconcile's registry work (every request, retry and wait of its images), so a
-  // hostile or dead registry holds a worker for at most this long; 0 = none.
-  std::chrono::nanoseconds resolve_timeout = std::chrono::seconds(60);
-  // Where the storage is served: status.artifact.url = artifact_base_url + "/" + path.
-  std::string artifact_base_url = "http://127.0.0.1:8080";
-  // ExternalArtifact objects are written to <external_artifacts_dir>/<ns>/<name>.yaml ("" = not
-  // written).
-  std::string external_artifacts_dir;
-  // OCI artifacts: the annotation k_oci_annotation ("host/repo:tag", tag "latest" when absent)
-  // wins; else, when set, "<prefix>/<namespace>/<name>:latest"; else none. An annotation must
-  // name a repository under "<prefix>/<namespace>/" or under a prefix `oci_allowed` gives the
-  // object's namespace (key "*": every namespace); otherwise the reconcile fails (PushFailed,
-  // stalled) and nothing is pushed.
-  std::string oci_repository_prefix;
-  std::map<std::string, std::vector<std::string>> oci_allowed; // namespace -> repository prefixes
-};
 
 class GeneratorReconciler final : public controller::Reconciler {
 public:
@@ -86,6 +64,21 @@ public:
   util::Result<std::chrono::nanoseconds> reconcile(const store::Key& key) override;
 
 private:
+  // fetch -> render -> publish -> push for a fluxcd object, each stage's value recorded in
+  // `status` as it comes; the artifact's revision, or the first stage's Failure.
+  Staged<std::string> generate(const store::Object& object, const spec::ImageUpdater& updater,
+                               const Resolved& images, const status::ImageUpdaterStatus& before,
+                               util::Timestamp now, status::ImageUpdaterStatus& status);
+  // Writes `status` with the conditions of `outcome`; `retry` set: returned as the error (the
+  // controller backs off), else the interval.
+  util::Result<std::chrono::nanoseconds>
+  finish(const store::Object& object, status::ImageUpdaterStatus& status,
+         const status::ImageUpdaterStatus& before, const status::Outcome& outcome,
+         std::optional<util::Error> retry, util::Timestamp now, std::chrono::nanoseconds interval);
+  // The status stored before this reconcile; an unreadable one is logged and read as empty.
+  status::ImageUpdaterStatus previous_status(const store::Object& object);
+  void warn(std::string_view message, const store::Key& key, const util::Error& error);
+
   store::Store& m_store;
   resolve::TagSource& m_tags;
   Sources& m_sources;

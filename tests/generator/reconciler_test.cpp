@@ -1,6 +1,8 @@
 // GeneratorReconciler over a real SqliteStore and artifact Storage in a temporary directory,
 // with fakes for the registry (tags), the source and the OCI pusher.
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -8,6 +10,8 @@
 
 #include "common/artifact/archive.hpp"
 #include "common/generator/reconciler.hpp"
+#include "common/log/logger.hpp"
+#include "common/status/codec.hpp"
 #include "common/store/sqlite_store.hpp"
 
 #include "tests/support/process.hpp"
@@ -20,8 +24,8 @@ using namespace std::chrono_literals;
 
 class FakeTags final : public resolve::TagSource {
 public:
-  util::Result<resolve::TagList> list_tags(const resolve::Target&) override {
-    if (down) {
+  util::Result<resolve::TagList> list_tags(const resolve::Target& target) override {
+    if (down || target.repository.name().find("down") != std::string::npos) {
       return util::fail(util::ErrorKind::transient, "connection refused");
     }
     return resolve::TagList{tags, ""};
@@ -110,7 +114,12 @@ protected:
     ASSERT_TRUE(m_store->create(o));
   }
   json status(const std::string& name) {
-    return json::parse(m_store->get({"demo", name})->status_json);
+    const std::string text = m_store->get({"demo", name})->status_json;
+    if (text != "{}") {
+      auto typed = status::decode(text); // what is written reads back strictly
+      EXPECT_TRUE(typed) << typed.error().message;
+    }
+    return json::parse(text);
   }
   util::Tree published(const json& s) {
     auto file = m_storage->open(s["artifact"]["path"].get<std::string>());
@@ -263,6 +272,168 @@ TEST_F(GeneratorTest, AnOciAnnotationOutsideTheNamespacesRepositoriesIsRefused) 
     EXPECT_NE(dump.find("PushFailed"), std::string::npos) << dump;
     EXPECT_NE(dump.find("is not a repository namespace"), std::string::npos) << dump;
   }
+}
+
+} // namespace
+} // namespace common::generator
+
+// The image status of argocd updaters (formerly controller::ImageStatusReconciler's tests).
+namespace common::generator {
+namespace {
+
+const json k_argo_spec = {{"kind", "argocd"},
+                          {"images", {"app=127.0.0.1:5000/demo/app:^1.0"}},
+                          {"argocd", {{"app", {{"name", "web"}}}}}};
+
+TEST_F(GeneratorTest, ArgoCdResolvedImagesAndReadyTrue) {
+  create("web", k_argo_spec);
+  auto next = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(*next, std::chrono::nanoseconds(5min));
+  const json s = status("web");
+  EXPECT_EQ(s["observedGeneration"], 1);
+  EXPECT_EQ(s["lastCheckTime"], "2023-11-14T22:13:20Z");
+  ASSERT_EQ(s["images"].size(), 1u);
+  EXPECT_EQ(s["images"][0]["tag"], "1.2.0");
+  EXPECT_EQ(s["images"][0]["alias"], "app");
+  EXPECT_EQ(s["images"][0]["strategy"], "semver");
+  ASSERT_EQ(s["conditions"].size(), 1u) << s.dump(2);
+  EXPECT_EQ(s["conditions"][0]["type"], "Ready");
+  EXPECT_EQ(s["conditions"][0]["status"], "True");
+  EXPECT_EQ(s["conditions"][0]["reason"], "Resolved");
+  EXPECT_EQ(s["conditions"][0]["message"], "1 images resolved");
+}
+
+TEST_F(GeneratorTest, ArgoCdFailuresAreReportedAndTransitionTimesKeptWhileUnchanged) {
+  create("mixed", {{"kind", "argocd"},
+                   {"images", {"app=127.0.0.1:5000/demo/app:^1.0", "db=127.0.0.1:5000/demo/down"}},
+                   {"argocd", {{"app", {{"name", "web"}}}}}});
+  auto next = m_reconciler->reconcile({"demo", "mixed"});
+  ASSERT_TRUE(next) << "argocd: checked again at the interval";
+  json s = status("mixed");
+  ASSERT_EQ(s["conditions"].size(), 2u) << s.dump(2);
+  EXPECT_EQ(s["conditions"][0]["status"], "False");
+  EXPECT_EQ(s["conditions"][0]["reason"], "ResolveFailed");
+  EXPECT_NE(s["conditions"][0]["message"].get<std::string>().find(
+                "1 of 2 images not resolved; first: db: "),
+            std::string::npos);
+  EXPECT_EQ(s["conditions"][1]["type"], "Reconciling");
+  EXPECT_EQ(s["conditions"][1]["status"], "True");
+  EXPECT_EQ(s["conditions"][1]["reason"], "ProgressingWithRetry");
+  EXPECT_TRUE(s["images"][1].contains("error"));
+  EXPECT_FALSE(s["images"][1].contains("tag"));
+  EXPECT_EQ(s["images"][0]["tag"], "1.2.0");
+  const std::string since = s["conditions"][0]["lastTransitionTime"];
+
+  m_clock.advance(10min);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "mixed"}));
+  s = status("mixed");
+  EXPECT_EQ(s["conditions"][0]["lastTransitionTime"], since) << "still False: unchanged";
+  EXPECT_NE(s["lastCheckTime"], since);
+}
+
+TEST_F(GeneratorTest, AStoredSpecThatNoLongerValidatesIsStalled) {
+  create("old", {{"kind", "argocd"}, {"images", {"app=127.0.0.1:5000/demo/app"}}});
+  auto next = m_reconciler->reconcile({"demo", "old"});
+  ASSERT_TRUE(next) << next.error().message;
+  const json s = status("old");
+  EXPECT_EQ(s["images"], json::array());
+  ASSERT_EQ(s["conditions"].size(), 2u) << s.dump(2);
+  EXPECT_EQ(s["conditions"][0]["reason"], "InvalidSpec");
+  EXPECT_EQ(s["conditions"][1]["type"], "Stalled");
+  EXPECT_EQ(s["conditions"][1]["reason"], "InvalidSpec");
+}
+
+TEST_F(GeneratorTest, ADeletedObjectIsDoneAndAConcurrentChangeIsAConflict) {
+  auto gone = m_reconciler->reconcile({"demo", "gone"});
+  ASSERT_TRUE(gone) << gone.error().message;
+  EXPECT_EQ(gone->count(), 0);
+
+  // A tag source that changes the object while its images are being resolved.
+  class Meddler final : public resolve::TagSource {
+  public:
+    Meddler(store::Store& s, FakeTags& inner) : m_store(s), m_inner(inner) {}
+    util::Result<resolve::TagList> list_tags(const resolve::Target& t) override {
+      auto o = m_store.get({"demo", "web"});
+      o->labels["touched"] = "yes";
+      EXPECT_TRUE(m_store.replace(*o));
+      return m_inner.list_tags(t);
+    }
+    util::Result<util::Timestamp> created(const resolve::Target& t, const std::string& tag,
+                                          const std::vector<image::Platform>& p) override {
+      return m_inner.created(t, tag, p);
+    }
+    util::Result<std::string> digest(const resolve::Target& t, const std::string& tag) override {
+      return m_inner.digest(t, tag);
+    }
+
+  private:
+    store::Store& m_store;
+    FakeTags& m_inner;
+  };
+  create("web", k_argo_spec);
+  Meddler meddler(*m_store, m_tags);
+  GeneratorReconciler meddled(*m_store, meddler, m_sources, *m_storage, nullptr, m_clock, nullptr);
+  auto result = meddled.reconcile({"demo", "web"});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, util::ErrorKind::conflict);
+  EXPECT_EQ(status("web"), json::object()) << "nothing written over the newer object";
+}
+
+// Nothing is dropped silently: a deletion that cannot remove the files is returned (the
+// controller retries it), an unreadable stored status and a failed ExternalArtifact file are
+// logged.
+TEST_F(GeneratorTest, ProblemsAreReturnedOrLogged) {
+  std::FILE* log_file = std::tmpfile();
+  ASSERT_NE(log_file, nullptr);
+  log::Logger logger(log_file, m_clock);
+  GeneratorOptions options;
+  options.artifact_base_url = "http://svc.example";
+  options.external_artifacts_dir = m_dir.path() + "/ea";
+  GeneratorReconciler reconciler(*m_store, m_tags, m_sources, *m_storage, nullptr, m_clock, &logger,
+                                 options);
+  const auto logged = [&] {
+    std::fflush(log_file);
+    std::rewind(log_file);
+    std::string text;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, log_file)) {
+      text.append(buffer, n);
+    }
+    return text;
+  };
+
+  // The ExternalArtifact file cannot be written (its directory is a file): published anyway,
+  // and said so.
+  std::filesystem::create_directories(m_dir.path() + "/ea");
+  std::ofstream(m_dir.path() + "/ea/demo") << "in the way";
+  create("web", k_flux_spec);
+  ASSERT_TRUE(reconciler.reconcile({"demo", "web"}));
+  EXPECT_EQ(status("web")["conditions"][0]["reason"], "Succeeded");
+  EXPECT_NE(logged().find("artifact published with a problem"), std::string::npos) << logged();
+  EXPECT_NE(logged().find("cannot create"), std::string::npos) << logged();
+
+  // A stored status this service cannot read is replaced, and said so.
+  auto object = m_store->get({"demo", "web"});
+  ASSERT_TRUE(
+      m_store->replace_status(object->key, object->resource_version, R"({"conditions":"broken"})"));
+  ASSERT_TRUE(reconciler.reconcile({"demo", "web"}));
+  EXPECT_NE(logged().find("stored status unreadable"), std::string::npos) << logged();
+  EXPECT_EQ(status("web")["conditions"][0]["reason"], "Succeeded");
+
+  // Deleted, but the ExternalArtifact file cannot be removed (a non-empty directory is there):
+  // the reconcile fails, so the deletion is retried; the artifacts themselves are gone.
+  std::filesystem::remove(m_dir.path() + "/ea/demo");
+  std::filesystem::create_directories(m_dir.path() + "/ea/demo/web.yaml/x");
+  const std::string path = status("web")["artifact"]["path"];
+  ASSERT_TRUE(m_store->remove({"demo", "web"}, ""));
+  auto gone = reconciler.reconcile({"demo", "web"});
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find("cannot remove"), std::string::npos) << gone.error().message;
+  EXPECT_FALSE(m_storage->open(path)) << "the artifacts go even so";
+  std::filesystem::remove_all(m_dir.path() + "/ea/demo/web.yaml");
+  EXPECT_TRUE(reconciler.reconcile({"demo", "web"})) << "retried: done";
+  std::fclose(log_file);
 }
 
 } // namespace
