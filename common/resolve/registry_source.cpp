@@ -42,15 +42,25 @@ RegistrySource::RegistrySource(const registry::RegistriesConfig& registries,
 
 RegistrySource::~RegistrySource() = default;
 
-util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target& target) {
+util::Result<std::shared_ptr<const RegistrySource::Session>>
+RegistrySource::session_for(const Target& target) {
   const registry::Endpoint& endpoint = m_registries.endpoint_for(target.repository.registry);
   const std::string& source =
       !target.credentials.empty() ? target.credentials : endpoint.credentials;
-  std::lock_guard lock(m_mutex);
   const std::string session_key = endpoint.api_url + '\n' + source;
-  if (auto it = m_sessions.find(session_key); it != m_sessions.end()) {
-    return &it->second;
+  std::shared_ptr<const Session> known;
+  {
+    const std::lock_guard lock(m_mutex);
+    if (auto it = m_sessions.find(session_key); it != m_sessions.end()) {
+      known = it->second;
+    }
   }
+  // Checked without the lock: a stat of the secret file.
+  if (known && m_creds.current(known->credential)) {
+    return known;
+  }
+  // Expired, rotated or new. Resolved without the lock: the resolver runs one helper per
+  // source at a time and lets other sources through.
   const std::string& host = target.repository.registry;
   auto resolved =
       source.empty()
@@ -59,6 +69,16 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   if (!resolved) {
     return util::fail(resolved.error().kind,
                       "credentials for " + host + ": " + resolved.error().message);
+  }
+  std::string identity = endpoint.api_url + "|" + resolved->origin;
+  const std::lock_guard lock(m_mutex);
+  std::shared_ptr<const Session>& slot = m_sessions[session_key];
+  if (slot && slot->identity == identity &&
+      slot->credential.credential.username == resolved->credential.username &&
+      slot->credential.credential.password == resolved->credential.password) {
+    // The same credential again: keep the client and its token cache, with the new expiry.
+    slot = std::make_shared<const Session>(Session{slot->client, slot->identity, *resolved});
+    return slot;
   }
   registry::ClientOptions options = m_options.client;
   // One rate limit per endpoint, whatever the credentials.
@@ -71,18 +91,18 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   if (!resolved->credential.empty()) {
     credential = resolved->credential;
   }
-  Session session{
-      std::make_unique<registry::Client>(endpoint, m_http, m_clock, credential, options),
-      endpoint.api_url + "|" + resolved->origin};
-  return &m_sessions.emplace(session_key, std::move(session)).first->second;
+  slot = std::make_shared<const Session>(
+      Session{std::make_shared<registry::Client>(endpoint, m_http, m_clock, credential, options),
+              std::move(identity), *resolved});
+  return slot;
 }
 
-util::Result<registry::Client*> RegistrySource::client(const Target& target) {
+util::Result<std::shared_ptr<registry::Client>> RegistrySource::client(const Target& target) {
   auto session = session_for(target);
   if (!session) {
     return std::unexpected(session.error());
   }
-  return (*session)->client.get();
+  return (*session)->client;
 }
 
 util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
