@@ -212,9 +212,9 @@ TEST_F(Sources, ARotatedSecretFileIsPickedUpBeforeItExpires) {
 }
 
 TEST_F(Sources, ASlowHelperForOneRegistryDoesNotHoldUpAnother) {
-  const std::string slow = script("slow", "echo run >> " + dir.path() + "/slow.runs\n" +
-                                              "while [ ! -e " + dir.path() +
-                                              "/release ]; do sleep 0.01; done\necho u:slow\n");
+  const std::string slow =
+      script("slow", "echo run >> " + dir.path() + "/slow.runs\n" + "while [ ! -e " + dir.path() +
+                         "/release ]; do sleep 0.01; done\necho u:slow\n");
   const std::string fast = script("fast", "echo u:fast\n");
   registry::RegistriesConfig registries(
       {endpoint("a.example", "ext:" + slow), endpoint("b.example", "ext:" + fast)});
@@ -236,9 +236,9 @@ TEST_F(Sources, ASlowHelperForOneRegistryDoesNotHoldUpAnother) {
 }
 
 TEST_F(Sources, ConcurrentCallersShareOneHelperRun) {
-  const std::string slow = script("slow", "echo run >> " + dir.path() + "/slow.runs\n" +
-                                              "while [ ! -e " + dir.path() +
-                                              "/release ]; do sleep 0.01; done\necho u:slow\n");
+  const std::string slow =
+      script("slow", "echo run >> " + dir.path() + "/slow.runs\n" + "while [ ! -e " + dir.path() +
+                         "/release ]; do sleep 0.01; done\necho u:slow\n");
   registry::RegistriesConfig registries({endpoint("a.example", "ext:" + slow)});
   credentials::Resolver creds(env, clock, resolver_options());
   RegistrySource source(registries, creds, http, clock, nullptr, no_tag_cache());
