@@ -7,12 +7,15 @@
 // long as their credential holds (credentials::Resolver::current): until the endpoint's
 // `credsexpire` (else the resolver's default expiry) has passed, or the secret file it was read
 // from changed (a rotated, remounted pull secret). Then the credential is resolved again; an
-// unchanged one keeps its client (and so its token cache), a new one gets a new client. No lock
+// unchanged one keeps its client (and so its token cache), a new one gets a new client. A
+// credential the registry refuses (401/403) before it expires is resolved again at once, and the
+// request tried once more when it changed (an `ext:` token revoked early). No lock
 // is held while credentials are resolved (an `ext:` helper may take seconds): callers for one
 // source share one helper run, callers for other registries go on.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +63,14 @@ private:
     credentials::Resolved credential; // what the client was made with, and until when it holds
   };
   util::Result<std::shared_ptr<const Session>> session_for(const Target& target);
+  // After the registry refused `refused`'s credential: forgets it (here and in the resolver),
+  // resolves it again and says whether the new one differs (worth a second try).
+  bool renew(const Target& target, const std::shared_ptr<const Session>& refused);
+  // cached(ns, <session identity>|key, fetch with the session's client), tried a second time
+  // with a renewed credential when the registry refuses the first (auth).
+  util::Result<cache::Entry>
+  fetch_with_session(const Target& target, std::string_view ns, const std::string& key,
+                     const std::function<util::Result<std::string>(registry::Client&)>& fetch);
   // A cached answer for (ns, key), else fetch()'s, stored for the next process.
   util::Result<cache::Entry> cached(std::string_view ns, const std::string& key,
                                     const cache::Fetch& fetch);

@@ -41,9 +41,21 @@ public:
     {
       const std::lock_guard lock(m_mutex);
       m_sent.emplace_back(*auth);
+      if (!m_accepted.empty() && *auth != m_accepted) {
+        return http::Response{401, {{"WWW-Authenticate", "Basic realm=\"test\""}}, ""};
+      }
     }
     return http::Response{
         200, {{"Content-Type", "application/json"}}, R"({"name":"app","tags":["1.0"]})"};
+  }
+  // Only this Authorization is let in from now on ("" = any).
+  void accept_only(std::string authorization) {
+    const std::lock_guard lock(m_mutex);
+    m_accepted = std::move(authorization);
+  }
+  std::size_t sent() const {
+    const std::lock_guard lock(m_mutex);
+    return m_sent.size();
   }
   std::string last() const {
     const std::lock_guard lock(m_mutex);
@@ -53,6 +65,7 @@ public:
 private:
   mutable std::mutex m_mutex;
   std::vector<std::string> m_sent;
+  std::string m_accepted;
 };
 
 // Only environment variables are fake (settable, counted); files and helpers are real.
@@ -176,6 +189,32 @@ TEST_F(Sources, AnExpiredCredentialIsResolvedAgain) {
   ASSERT_TRUE(source.list_tags(app));
   EXPECT_GT(env.lookups.load(), before);
   EXPECT_EQ(source.client(app).value().get(), second.get());
+}
+
+TEST_F(Sources, ACredentialRefusedBeforeItExpiresIsResolvedAgainAtOnce) {
+  registry::RegistriesConfig registries({endpoint("a.example", "env:REG_CREDS", 3600s)});
+  credentials::Resolver creds(env, clock, resolver_options());
+  RegistrySource source(registries, creds, http, clock, nullptr, no_tag_cache());
+  const Target app = target("a.example/app");
+  env.set("u:one");
+  ASSERT_TRUE(source.list_tags(app));
+
+  // The token was rotated (and the old one revoked) long before credsexpire.
+  env.set("u:two");
+  http.accept_only("Basic dTp0d28=");
+  auto tags = source.list_tags(app);
+  ASSERT_TRUE(tags) << tags.error().message;
+  EXPECT_EQ(http.last(), "Basic dTp0d28=");
+
+  // A credential that stays wrong is not retried in a loop: one more read, one error.
+  env.set("u:bad");
+  http.accept_only("Basic nothing");
+  clock.advance(3600s);
+  const std::size_t before = http.sent();
+  auto refused = source.list_tags(app);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, util::ErrorKind::auth);
+  EXPECT_LE(http.sent() - before, 2u);
 }
 
 TEST_F(Sources, ARotatedSecretFileIsPickedUpBeforeItExpires) {
