@@ -254,8 +254,8 @@ int run_generate(const GenerateArgs& args, const Io& io) {
     log.error("rendering failed: " + rendered.error().message);
     return k_exit_render_failed;
   }
-  log.info("rendered", {{"mode", render::to_string(rendered->mode)},
-                        {"bytes", std::to_string(rendered->manifests.size())}});
+  log.info("rendered",
+           {{"mode", render::to_string(rendered->mode)}, {"bytes", rendered->manifests.size()}});
   for (const auto& w : rendered->warnings) {
     log.warn(w, {{"tool", render::to_string(rendered->mode)}});
   }

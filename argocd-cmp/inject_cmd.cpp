@@ -6,9 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log/logger.hpp"
 #include "common/manifest/changes.hpp"
 #include "common/manifest/overrides.hpp"
 #include "common/manifest/rewrite.hpp"
+#include "common/util/clock.hpp"
 #include "common/util/dir.hpp"
 #include "common/util/file.hpp"
 
@@ -97,7 +99,8 @@ util::Result<void> write_changes(const std::string& path,
   return util::write_file_atomic(path, to_json(files).dump(2) + "\n");
 }
 
-int run_stream(const manifest::Rewriter& rewriter, const InjectArgs& args, const Io& io) {
+int run_stream(const manifest::Rewriter& rewriter, const InjectArgs& args, const Io& io,
+               common::log::Logger& log) {
   auto input = util::read_stream(io.in, "stdin", k_max_input);
   if (!input) {
     return usage(io, input.error().message);
@@ -117,7 +120,8 @@ int run_stream(const manifest::Rewriter& rewriter, const InjectArgs& args, const
     std::fprintf(io.err, "imageupdater-cmp inject: cannot write stdout\n");
     return k_exit_failed;
   }
-  std::fprintf(io.err, "level=info msg=\"inject: %zu change(s)\"\n", changes->count());
+  log.info("inject: " + std::to_string(changes->count()) + " change(s)",
+           {{"changes", changes->count()}});
   return k_exit_ok;
 }
 
@@ -126,7 +130,8 @@ struct FileResult {
   manifest::RewriteResult result;
 };
 
-int run_directory(const manifest::Rewriter& rewriter, const InjectArgs& args, const Io& io) {
+int run_directory(const manifest::Rewriter& rewriter, const InjectArgs& args, const Io& io,
+                  common::log::Logger& log) {
   util::ListOptions list_options;
   list_options.select = is_manifest_file;
   auto files = util::list_files(args.path, list_options);
@@ -139,8 +144,7 @@ int run_directory(const manifest::Rewriter& rewriter, const InjectArgs& args, co
   std::vector<std::string> errors;
   for (auto& f : *files) {
     if (!f.skipped.empty()) {
-      std::fprintf(io.err, "level=warn file=%s msg=\"skipped: %s\"\n", f.relative.c_str(),
-                   f.skipped.c_str());
+      log.warn("skipped: " + f.skipped, {{"file", f.relative}});
       continue;
     }
     auto text = util::read_file(f.path, k_max_input);
@@ -199,10 +203,11 @@ int run_directory(const manifest::Rewriter& rewriter, const InjectArgs& args, co
       std::fprintf(io.err, "imageupdater-cmp inject: %s\n", w.error().message.c_str());
       return k_exit_failed;
     }
-    std::fprintf(io.err, "level=info file=%s msg=\"%zu change(s)\"\n", c.file.relative.c_str(),
-                 c.result.changes.count());
+    log.info(std::to_string(c.result.changes.count()) + " change(s)",
+             {{"file", c.file.relative}, {"changes", c.result.changes.count()}});
   }
-  std::fprintf(io.err, "level=info msg=\"inject: %zu file(s) changed\"\n", changed.size());
+  log.info("inject: " + std::to_string(changed.size()) + " file(s) changed",
+           {{"files", changed.size()}});
   return k_exit_ok;
 }
 
@@ -239,7 +244,10 @@ int run_inject(const InjectArgs& args, const Io& io) {
   if (!rewriter) {
     return usage(io, rewriter.error().message);
   }
-  return args.path.empty() ? run_stream(*rewriter, args, io) : run_directory(*rewriter, args, io);
+  common::util::SystemClock clock;
+  common::log::Logger log(io.err, clock);
+  return args.path.empty() ? run_stream(*rewriter, args, io, log)
+                           : run_directory(*rewriter, args, io, log);
 }
 
 } // namespace argocd_cmp

@@ -2,13 +2,16 @@
 # found here, once. Modules link the imported targets they need, privately.
 find_package(PkgConfig REQUIRED)
 
-find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto Data DataSQLite JSON Util)
+# Only the Poco libraries something links (Data, DataSQLite, JSON and Util never were: SQLite and
+# nlohmann/json are used directly; NetSSL finds Util itself).
+find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Crypto)
 find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)
+# Debian's compiled spdlog 1.10 (libspdlog.so) over the system fmt 9 (SPDLOG_FMT_EXTERNAL): its
+# config finds fmt itself, and only common/log links it.
 find_package(spdlog REQUIRED)
-find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(SQLite3 REQUIRED)

@@ -1,6 +1,7 @@
 #include "common/credentials/environment.hpp"
 
 #include <cstdlib>
+#include <sys/stat.h>
 
 #include "common/process/runner.hpp"
 #include "common/util/file.hpp"
@@ -16,6 +17,18 @@ using util::ErrorKind;
 util::Result<std::string> SystemEnvironment::read_file(const std::string& path,
                                                        std::size_t max_bytes) {
   return util::read_file(path, max_bytes);
+}
+
+std::string SystemEnvironment::file_version(const std::string& path) const {
+  struct ::stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  // The change time too: a rewrite that keeps the size within one mtime tick still moves it.
+  return std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+         std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
+         std::to_string(st.st_mtim.tv_nsec) + ':' + std::to_string(st.st_ctim.tv_sec) + '.' +
+         std::to_string(st.st_ctim.tv_nsec);
 }
 
 std::optional<std::string> SystemEnvironment::getenv(const std::string& name) const {

@@ -25,6 +25,12 @@ public:
   // invalid_input when unreadable, too_large over max_bytes; messages name the path.
   virtual util::Result<std::string> read_file(const std::string& path, std::size_t max_bytes) = 0;
 
+  // An opaque version of the file at `path`, as stat(2) sees it through symlinks (device, inode,
+  // size, modification and change times): it differs once the file is rewritten or replaced.
+  // A Kubernetes secret volume swaps its `..data` symlink to a new directory, so the path then
+  // reaches a new inode. "" when the file cannot be stat'ed (missing, unreadable directory).
+  virtual std::string file_version(const std::string& path) const = 0;
+
   // The value of an environment variable, nullopt when unset.
   virtual std::optional<std::string> getenv(const std::string& name) const = 0;
 
@@ -46,6 +52,7 @@ public:
 class SystemEnvironment final : public Environment {
 public:
   util::Result<std::string> read_file(const std::string& path, std::size_t max_bytes) override;
+  std::string file_version(const std::string& path) const override;
   std::optional<std::string> getenv(const std::string& name) const override;
   util::Result<std::string> run_script(const std::string& path,
                                        const ScriptLimits& limits) override;

@@ -25,6 +25,7 @@ std::string join(std::string_view dir, std::string_view name) {
 struct Found {
   std::string path;
   std::string content;
+  std::string version; // Environment::file_version, taken before the read
 };
 
 // Reads <dir>/<ns>/<name>/<file>, else <dir>/<name>/<file>. `what` names the secret.
@@ -38,9 +39,10 @@ util::Result<Found> read_secret_file(Environment& env, const ResolverOptions& op
   const std::array<std::string, 2> paths{join(join(join(options.secrets_dir, ns), name), file),
                                          join(join(options.secrets_dir, name), file)};
   for (const auto& path : paths) {
+    std::string version = env.file_version(path);
     auto content = env.read_file(path, options.max_secret_bytes);
     if (content) {
-      return Found{path, std::move(*content)};
+      return Found{path, std::move(*content), std::move(version)};
     }
     if (content.error().kind != ErrorKind::not_found) {
       return util::fail(content.error().kind, what + ": " + content.error().message);
@@ -151,26 +153,91 @@ std::string Resolver::docker_config_path() const {
   return {};
 }
 
+bool Resolver::unchanged(const Resolved& value) const {
+  return value.file.empty() || m_env.file_version(value.file) == value.file_version;
+}
+
+bool Resolver::current(const Resolved& resolved) const {
+  return m_clock.steady_now() < resolved.expires && unchanged(resolved);
+}
+
 util::Result<Resolved> Resolver::cached(Key key, std::optional<std::chrono::seconds> expire,
                                         const std::function<util::Result<Resolved>()>& fetch_fn) {
   const std::chrono::seconds ttl = expire.value_or(m_options.default_expire);
+  const auto answer = [ttl](const Entry& entry) {
+    Resolved out = entry.value;
+    out.expires = entry.fetched + ttl;
+    return out;
+  };
+  std::optional<Entry> hit;
   {
     std::lock_guard lock(m_mutex);
     // The age is checked against this call's expiry, so a caller asking for fresher
     // credentials gets them whatever an earlier caller allowed.
     if (auto it = m_cache.find(key); it != m_cache.end()) {
       if (m_clock.steady_now() < it->second.fetched + ttl) {
-        return it->second.value;
+        hit = it->second;
+      } else {
+        m_cache.erase(it);
       }
-      m_cache.erase(it);
     }
   }
-  auto result = fetch_fn();
-  if (result && ttl > std::chrono::seconds::zero()) {
+  // The file is looked at without the lock (a stat, but on a network volume it may be slow).
+  if (hit) {
+    if (unchanged(hit->value)) {
+      return answer(*hit);
+    }
     std::lock_guard lock(m_mutex);
-    m_cache.insert_or_assign(std::move(key), Entry{*result, m_clock.steady_now()});
+    if (auto it = m_cache.find(key); it != m_cache.end() && it->second.fetched == hit->fetched) {
+      m_cache.erase(it); // rotated: read it again below
+    }
   }
-  return result;
+  // One fetch per key at a time: a second caller waits for the first's answer (one helper run,
+  // one file read), callers for other keys are not held up.
+  std::promise<util::Result<Entry>> promise;
+  std::shared_future<util::Result<Entry>> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_flights.find(key); it != m_flights.end()) {
+      flight = it->second;
+    } else {
+      flight = promise.get_future().share();
+      m_flights.emplace(key, flight);
+      leader = true;
+    }
+  }
+  if (!leader) {
+    const util::Result<Entry>& shared = flight.get();
+    if (!shared) {
+      return std::unexpected(shared.error());
+    }
+    return answer(*shared);
+  }
+  util::Result<Entry> result = [&]() -> util::Result<Entry> {
+    try {
+      auto fetched = fetch_fn();
+      if (!fetched) {
+        return std::unexpected(fetched.error());
+      }
+      return Entry{std::move(*fetched), m_clock.steady_now()};
+    } catch (const std::exception& e) {
+      // Waiters must get an answer, never a broken promise.
+      return util::fail(ErrorKind::internal, std::string("credentials: ") + e.what());
+    }
+  }();
+  {
+    std::lock_guard lock(m_mutex);
+    if (result && ttl > std::chrono::seconds::zero()) {
+      m_cache.insert_or_assign(key, *result);
+    }
+    m_flights.erase(key);
+  }
+  promise.set_value(result);
+  if (!result) {
+    return std::unexpected(result.error());
+  }
+  return answer(*result);
 }
 
 util::Result<Resolved> Resolver::fetch(const Source& source, std::string_view registry,
@@ -190,7 +257,10 @@ util::Result<Resolved> Resolver::fetch(const Source& source, std::string_view re
     if (!match) {
       return std::unexpected(match.error());
     }
-    return Resolved{std::move(match->credential), file->path + " (auths \"" + match->key + "\")"};
+    Resolved out{std::move(match->credential), file->path + " (auths \"" + match->key + "\")"};
+    out.file = file->path;
+    out.file_version = file->version;
+    return out;
   }
   if (const auto* secret = std::get_if<SecretField>(&source.what)) {
     const std::string what =
@@ -203,7 +273,10 @@ util::Result<Resolved> Resolver::fetch(const Source& source, std::string_view re
     if (!credential) {
       return std::unexpected(credential.error());
     }
-    return Resolved{std::move(*credential), file->path};
+    Resolved out{std::move(*credential), file->path};
+    out.file = file->path;
+    out.file_version = file->version;
+    return out;
   }
   if (const auto* env = std::get_if<EnvVar>(&source.what)) {
     const std::string what = "env:" + env->name;
@@ -237,10 +310,15 @@ util::Result<Resolved> Resolver::fetch_default(std::string_view registry,
   if (path.empty()) {
     return Resolved{{}, "no docker config (no $DOCKER_CONFIG or $HOME)"};
   }
+  // Watched like a mounted secret: a docker config that appears, changes or goes is read again.
+  Resolved out;
+  out.file = path;
+  out.file_version = m_env.file_version(path);
   auto content = m_env.read_file(path, m_options.max_secret_bytes);
   if (!content) {
     if (content.error().kind == ErrorKind::not_found) {
-      return Resolved{{}, "no docker config at " + path};
+      out.origin = "no docker config at " + path;
+      return out;
     }
     return std::unexpected(content.error());
   }
@@ -251,11 +329,14 @@ util::Result<Resolved> Resolver::fetch_default(std::string_view registry,
   auto match = find_credential(*config, registry, repository, path);
   if (!match) {
     if (match.error().kind == ErrorKind::not_found) {
-      return Resolved{{}, match.error().message};
+      out.origin = match.error().message;
+      return out;
     }
     return std::unexpected(match.error());
   }
-  return Resolved{std::move(match->credential), path + " (auths \"" + match->key + "\")"};
+  out.credential = std::move(match->credential);
+  out.origin = path + " (auths \"" + match->key + "\")";
+  return out;
 }
 
 } // namespace common::credentials

@@ -12,13 +12,17 @@
 //
 // A "user:pass" value is split at the first ':'; one trailing newline ("\n" or "\r\n") is
 // dropped; both parts must be non-empty and there must be no other line.
-// Results are cached per (source, registry, repository) until they expire; errors are not.
+// Results are cached per (source, registry, repository) until they expire or the file they were
+// read from changes (a rotated secret); errors are not. Concurrent calls for one key share one
+// fetch (one helper run); no lock is held while a file is read or a helper runs, so other keys
+// are never held up by a slow helper.
 // Messages say what was looked for and where (paths, variable names, keys), never a value.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,6 +58,13 @@ struct Resolved {
   Credential credential; // empty only from resolve_default(): anonymous access
   std::string origin;    // where it came from, safe to log: "env:REG_CREDS",
                          // "/secrets/ns/name/.dockerconfigjson (auths \"ghcr.io\")"
+  // The file it was read from ("" for env: and ext:) and its Environment::file_version when it
+  // was read (taken before the read, so a rewrite during the read is noticed next time).
+  std::string file{};
+  std::string file_version{};
+  // When the caller should ask again (steady clock): the fetch time plus the expiry the call
+  // gave. Resolver::current() says whether it still holds.
+  std::chrono::steady_clock::time_point expires{};
 };
 
 class Resolver {
@@ -85,6 +96,11 @@ public:
                                          std::string_view repository = {},
                                          std::optional<std::chrono::seconds> expire = std::nullopt);
 
+  // Whether `resolved` (returned by this resolver) still holds: not expired, and the file it
+  // was read from, if any, unchanged. Callers that keep what a credential made (a registry
+  // session) ask this before each use and resolve again when it is false. Cheap: one stat(2).
+  bool current(const Resolved& resolved) const;
+
   // Forgets cached results: of one source (as passed to resolve; "" = resolve_default's), for
   // every registry, e.g. after the registry refused them (401/403).
   void invalidate(std::string_view source);
@@ -105,12 +121,16 @@ private:
   util::Result<Resolved> fetch_default(std::string_view registry, std::string_view repository);
   util::Result<Resolved> cached(Key key, std::optional<std::chrono::seconds> expire,
                                 const std::function<util::Result<Resolved>()>& fetch_fn);
+  // Whether a cached entry's file (if any) is unchanged.
+  bool unchanged(const Resolved& value) const;
 
   Environment& m_env;
   util::Clock& m_clock;
   ResolverOptions m_options;
-  std::mutex m_mutex; // guards m_cache; fetches run unlocked (two may race, both are correct)
+  std::mutex m_mutex; // guards m_cache and m_flights; fetches run unlocked
   std::map<Key, Entry> m_cache;
+  // Fetches under way, by key: later callers for the key wait on the future instead of fetching.
+  std::map<Key, std::shared_future<util::Result<Entry>>> m_flights;
 };
 
 // Splits "user:pass" as described above. `what` names the value's origin in messages.

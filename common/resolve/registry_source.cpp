@@ -42,15 +42,25 @@ RegistrySource::RegistrySource(const registry::RegistriesConfig& registries,
 
 RegistrySource::~RegistrySource() = default;
 
-util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target& target) {
+util::Result<std::shared_ptr<const RegistrySource::Session>>
+RegistrySource::session_for(const Target& target) {
   const registry::Endpoint& endpoint = m_registries.endpoint_for(target.repository.registry);
   const std::string& source =
       !target.credentials.empty() ? target.credentials : endpoint.credentials;
-  std::lock_guard lock(m_mutex);
   const std::string session_key = endpoint.api_url + '\n' + source;
-  if (auto it = m_sessions.find(session_key); it != m_sessions.end()) {
-    return &it->second;
+  std::shared_ptr<const Session> known;
+  {
+    const std::lock_guard lock(m_mutex);
+    if (auto it = m_sessions.find(session_key); it != m_sessions.end()) {
+      known = it->second;
+    }
   }
+  // Checked without the lock: a stat of the secret file.
+  if (known && m_creds.current(known->credential)) {
+    return known;
+  }
+  // Expired, rotated or new. Resolved without the lock: the resolver runs one helper per
+  // source at a time and lets other sources through.
   const std::string& host = target.repository.registry;
   auto resolved =
       source.empty()
@@ -59,6 +69,16 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   if (!resolved) {
     return util::fail(resolved.error().kind,
                       "credentials for " + host + ": " + resolved.error().message);
+  }
+  std::string identity = endpoint.api_url + "|" + resolved->origin;
+  const std::lock_guard lock(m_mutex);
+  std::shared_ptr<const Session>& slot = m_sessions[session_key];
+  if (slot && slot->identity == identity &&
+      slot->credential.credential.username == resolved->credential.username &&
+      slot->credential.credential.password == resolved->credential.password) {
+    // The same credential again: keep the client and its token cache, with the new expiry.
+    slot = std::make_shared<const Session>(Session{slot->client, slot->identity, *resolved});
+    return slot;
   }
   registry::ClientOptions options = m_options.client;
   // One rate limit per endpoint, whatever the credentials.
@@ -71,18 +91,18 @@ util::Result<RegistrySource::Session*> RegistrySource::session_for(const Target&
   if (!resolved->credential.empty()) {
     credential = resolved->credential;
   }
-  Session session{
-      std::make_unique<registry::Client>(endpoint, m_http, m_clock, credential, options),
-      endpoint.api_url + "|" + resolved->origin};
-  return &m_sessions.emplace(session_key, std::move(session)).first->second;
+  slot = std::make_shared<const Session>(
+      Session{std::make_shared<registry::Client>(endpoint, m_http, m_clock, credential, options),
+              std::move(identity), *resolved});
+  return slot;
 }
 
-util::Result<registry::Client*> RegistrySource::client(const Target& target) {
+util::Result<std::shared_ptr<registry::Client>> RegistrySource::client(const Target& target) {
   auto session = session_for(target);
   if (!session) {
     return std::unexpected(session.error());
   }
-  return (*session)->client.get();
+  return (*session)->client;
 }
 
 util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
@@ -121,21 +141,54 @@ util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std
   return *slot->entry;
 }
 
-util::Result<TagList> RegistrySource::list_tags(const Target& target) {
-  auto session = session_for(target);
-  if (!session) {
-    return std::unexpected(session.error());
+bool RegistrySource::renew(const Target& target, const std::shared_ptr<const Session>& refused) {
+  const registry::Endpoint& endpoint = m_registries.endpoint_for(target.repository.registry);
+  const std::string& source =
+      !target.credentials.empty() ? target.credentials : endpoint.credentials;
+  m_creds.invalidate(source);
+  {
+    const std::lock_guard lock(m_mutex);
+    if (auto it = m_sessions.find(endpoint.api_url + '\n' + source);
+        it != m_sessions.end() && it->second == refused) {
+      m_sessions.erase(it);
+    }
   }
-  registry::Client& client = *(*session)->client;
+  auto fresh = session_for(target);
+  return fresh &&
+         ((*fresh)->credential.credential.username != refused->credential.credential.username ||
+          (*fresh)->credential.credential.password != refused->credential.credential.password);
+}
+
+util::Result<cache::Entry> RegistrySource::fetch_with_session(
+    const Target& target, std::string_view ns, const std::string& key,
+    const std::function<util::Result<std::string>(registry::Client&)>& fetch) {
+  for (int attempt = 0;; ++attempt) {
+    auto session = session_for(target);
+    if (!session) {
+      return std::unexpected(session.error());
+    }
+    const std::shared_ptr<const Session> used = *session;
+    auto entry = cached(ns, used->identity + "|" + key,
+                        [&]() -> util::Result<std::string> { return fetch(*used->client); });
+    // Refused with a credential that has not expired yet (a token revoked or rotated early):
+    // read it again, and try once more if it changed (argocd-image-updater does the same).
+    if (entry || attempt > 0 || entry.error().kind != util::ErrorKind::auth ||
+        used->credential.credential.empty() || !renew(target, used)) {
+      return entry;
+    }
+  }
+}
+
+util::Result<TagList> RegistrySource::list_tags(const Target& target) {
   const std::string& repo = target.repository.repository;
-  auto entry =
-      cached("tags", (*session)->identity + "|" + repo, [&]() -> util::Result<std::string> {
-        auto tags = client.list_tags(repo);
-        if (!tags) {
-          return std::unexpected(tags.error());
-        }
-        return join_lines(*tags);
-      });
+  auto entry = fetch_with_session(target, "tags", repo,
+                                  [&](registry::Client& client) -> util::Result<std::string> {
+                                    auto tags = client.list_tags(repo);
+                                    if (!tags) {
+                                      return std::unexpected(tags.error());
+                                    }
+                                    return join_lines(*tags);
+                                  });
   if (!entry) {
     return std::unexpected(entry.error());
   }
@@ -145,21 +198,16 @@ util::Result<TagList> RegistrySource::list_tags(const Target& target) {
 util::Result<util::Timestamp>
 RegistrySource::created(const Target& target, const std::string& tag,
                         const std::vector<image::Platform>& platforms) {
-  auto session = session_for(target);
-  if (!session) {
-    return std::unexpected(session.error());
-  }
-  registry::Client& client = *(*session)->client;
   const std::string& repo = target.repository.repository;
-  auto entry = cached(
-      "created", (*session)->identity + "|" + repo + ":" + tag + "|" + platforms_key(platforms),
-      [&]() -> util::Result<std::string> {
-        auto info = client.created_for(repo, tag, platforms);
-        if (!info) {
-          return std::unexpected(info.error());
-        }
-        return util::format_rfc3339(info->created);
-      });
+  auto entry =
+      fetch_with_session(target, "created", repo + ":" + tag + "|" + platforms_key(platforms),
+                         [&](registry::Client& client) -> util::Result<std::string> {
+                           auto info = client.created_for(repo, tag, platforms);
+                           if (!info) {
+                             return std::unexpected(info.error());
+                           }
+                           return util::format_rfc3339(info->created);
+                         });
   if (!entry) {
     return std::unexpected(entry.error());
   }
@@ -167,14 +215,10 @@ RegistrySource::created(const Target& target, const std::string& tag,
 }
 
 util::Result<std::string> RegistrySource::digest(const Target& target, const std::string& tag) {
-  auto session = session_for(target);
-  if (!session) {
-    return std::unexpected(session.error());
-  }
-  registry::Client& client = *(*session)->client;
   const std::string& repo = target.repository.repository;
-  auto entry = cached("digest", (*session)->identity + "|" + repo + ":" + tag,
-                      [&]() -> util::Result<std::string> { return client.head_digest(repo, tag); });
+  auto entry =
+      fetch_with_session(target, "digest", repo + ":" + tag,
+                         [&](registry::Client& client) { return client.head_digest(repo, tag); });
   if (!entry) {
     return std::unexpected(entry.error());
   }

@@ -2,9 +2,20 @@
 // the disk cache shared by every process on the machine. Tag lists, tag digests and build times are
 // cached for `ttl` (tags move); a cache key includes where the credentials came from, so
 // answers obtained with one pull secret are never served to a render that has another.
+//
+// Sessions (a registry client with its credential, per endpoint and credential source) live as
+// long as their credential holds (credentials::Resolver::current): until the endpoint's
+// `credsexpire` (else the resolver's default expiry) has passed, or the secret file it was read
+// from changed (a rotated, remounted pull secret). Then the credential is resolved again; an
+// unchanged one keeps its client (and so its token cache), a new one gets a new client. A
+// credential the registry refuses (401/403) before it expires is resolved again at once, and the
+// request tried once more when it changed (an `ext:` token revoked early). No lock
+// is held while credentials are resolved (an `ext:` helper may take seconds): callers for one
+// source share one helper run, callers for other registries go on.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,16 +51,26 @@ public:
                                         const std::vector<image::Platform>& platforms) override;
   util::Result<std::string> digest(const Target& target, const std::string& tag) override;
 
-  // The registry client this source uses for `target` (its endpoint and credentials), for
-  // operations beyond reading tags (pushing artifacts). Lives as long as the source.
-  util::Result<registry::Client*> client(const Target& target);
+  // The registry client this source uses for `target` (its endpoint and current credentials),
+  // for operations beyond reading tags (pushing artifacts). Shared: it stays valid as long as the
+  // caller holds it, even after the session moved on to a refreshed credential.
+  util::Result<std::shared_ptr<registry::Client>> client(const Target& target);
 
 private:
   struct Session {
-    std::unique_ptr<registry::Client> client;
-    std::string identity; // endpoint URL + credential origin: part of every cache key
+    std::shared_ptr<registry::Client> client;
+    std::string identity;             // endpoint URL + credential origin: part of every cache key
+    credentials::Resolved credential; // what the client was made with, and until when it holds
   };
-  util::Result<Session*> session_for(const Target& target);
+  util::Result<std::shared_ptr<const Session>> session_for(const Target& target);
+  // After the registry refused `refused`'s credential: forgets it (here and in the resolver),
+  // resolves it again and says whether the new one differs (worth a second try).
+  bool renew(const Target& target, const std::shared_ptr<const Session>& refused);
+  // cached(ns, <session identity>|key, fetch with the session's client), tried a second time
+  // with a renewed credential when the registry refuses the first (auth).
+  util::Result<cache::Entry>
+  fetch_with_session(const Target& target, std::string_view ns, const std::string& key,
+                     const std::function<util::Result<std::string>(registry::Client&)>& fetch);
   // A cached answer for (ns, key), else fetch()'s, stored for the next process.
   util::Result<cache::Entry> cached(std::string_view ns, const std::string& key,
                                     const cache::Fetch& fetch);
@@ -60,8 +81,9 @@ private:
   util::Clock& m_clock;
   cache::DiskCache* m_cache;
   SourceOptions m_options;
-  std::mutex m_mutex;
-  std::map<std::string, Session, std::less<>> m_sessions; // by endpoint + credential source
+  std::mutex m_mutex; // guards m_sessions and m_limiters; never held while resolving credentials
+  std::map<std::string, std::shared_ptr<const Session>, std::less<>>
+      m_sessions; // by endpoint + credential source
   struct MemoSlot {
     std::mutex mutex; // held while the key is fetched
     std::optional<cache::Entry> entry;

@@ -60,7 +60,7 @@ TagSource& RegistryWiring::source() {
   return *m_parts->source;
 }
 
-util::Result<registry::Client*> RegistryWiring::client(const Target& target) {
+util::Result<std::shared_ptr<registry::Client>> RegistryWiring::client(const Target& target) {
   return m_parts->source->client(target);
 }
 

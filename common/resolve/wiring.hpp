@@ -43,7 +43,7 @@ public:
 
   TagSource& source(); // thread-safe
   // The registry client for `target` (see RegistrySource::client).
-  util::Result<registry::Client*> client(const Target& target);
+  util::Result<std::shared_ptr<registry::Client>> client(const Target& target);
 
   struct Parts;
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -712,16 +713,16 @@ struct Server::Impl {
                                  : o.code >= 500 ? log::Level::error
                                                  : log::Level::info;
         if (options.logger->enabled(level)) {
-          char ms[32];
-          std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000);
+          // Milliseconds to the microsecond, written as a JSON number.
+          const double ms = std::round(seconds * 1e6) / 1e3;
           options.logger->log(level, "request",
                               {{"method", o.method.substr(0, 16)},
                                {"path", o.path.substr(0, 512)},
                                {"route", route},
-                               {"code", std::to_string(o.code)},
+                               {"code", o.code},
                                {"duration_ms", ms},
-                               {"bytes_in", std::to_string(o.bytes_in)},
-                               {"bytes_out", std::to_string(o.bytes_out)},
+                               {"bytes_in", o.bytes_in},
+                               {"bytes_out", o.bytes_out},
                                {"client", o.client},
                                {"user", o.principal}});
         }

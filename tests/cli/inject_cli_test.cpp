@@ -142,6 +142,8 @@ TEST(InjectCli, DirectoryOutWritesChangedFilesOnlyAndInPlaceEditsThem) {
   std::ofstream(src / "README.md") << "image: nginx:1.0\n";
   std::ofstream(src / ".git" / "x.yaml") << "image: nginx:1.0\n";
   fs::create_symlink("missing.yaml", src / "dangling.yaml");
+  // A name with a line break: its log event still takes one line.
+  fs::create_symlink("missing.yaml", src / "two\nlines.yaml");
 
   const fs::path out = dir.path() + "/out";
   auto r = run_process({binary("imageupdater-cmp"), "inject", "--image", "nginx=:1.27", "--path",
@@ -151,6 +153,13 @@ TEST(InjectCli, DirectoryOutWritesChangedFilesOnlyAndInPlaceEditsThem) {
   ASSERT_EQ(written.size(), 1u) << "only the changed file";
   EXPECT_TRUE(contains(written.at("apps/web/deploy.yaml"), "image: nginx:1.27   # pinned by CI"));
   EXPECT_TRUE(contains(r.err, "dangling.yaml")) << "skipped files are reported: " << r.err;
+  EXPECT_TRUE(contains(r.err, "file=\"two\\nlines.yaml\"")) << r.err;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = r.err.find('\n', start)) != std::string::npos; start = nl + 1) {
+    EXPECT_TRUE(r.err.compare(start, 5, "time=") == 0)
+        << "one logfmt event per line: " << r.err.substr(start, nl - start);
+  }
+  EXPECT_EQ(start, r.err.size());
 
   const auto before = tree(src);
   r = run_process({binary("imageupdater-cmp"), "inject", "--image", "nginx=:1.27", "--path",

@@ -1,5 +1,9 @@
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -34,6 +38,10 @@ public:
       return common::util::fail(ErrorKind::too_large, path + ": too large");
     }
     return it->second;
+  }
+  std::string file_version(const std::string& path) const override {
+    auto it = files.find(path);
+    return it == files.end() ? std::string() : "v:" + it->second;
   }
   std::optional<std::string> getenv(const std::string& name) const override {
     auto it = vars.find(name);
@@ -255,6 +263,106 @@ TEST_F(Fixture, CacheExpiry) {
   EXPECT_FALSE(r.resolve("ext:/bin/flaky", "ghcr.io"));
   env.scripts["/bin/flaky"] = std::string("u:p");
   EXPECT_TRUE(r.resolve("ext:/bin/flaky", "ghcr.io"));
+}
+
+TEST_F(Fixture, ARewrittenSecretFileIsReadAgainBeforeItExpires) {
+  env.files["/secrets/ns/s/.dockerconfigjson"] = docker_config("ghcr.io", k_user_pass);
+  env.files["/secrets/ns/f/token"] = "robot:one\n";
+  Resolver r(env, clock, options());
+  auto pull = r.resolve("pullsecret:ns/s", "ghcr.io");
+  auto field = r.resolve("secret:ns/f#token", "ghcr.io");
+  ASSERT_TRUE(pull && field);
+  EXPECT_EQ(pull->file, "/secrets/ns/s/.dockerconfigjson");
+  EXPECT_TRUE(r.current(*pull));
+  EXPECT_TRUE(r.current(*field));
+  const int reads = env.reads;
+  EXPECT_EQ(r.resolve("secret:ns/f#token", "ghcr.io")->credential.password, "one");
+  EXPECT_EQ(env.reads, reads) << "unchanged: served from the cache";
+
+  // Rotated in place (Kubernetes swaps the ..data symlink: the path reaches new content).
+  env.files["/secrets/ns/s/.dockerconfigjson"] = docker_config("ghcr.io", k_hub);
+  env.files["/secrets/ns/f/token"] = "robot:two\n";
+  EXPECT_FALSE(r.current(*pull));
+  EXPECT_FALSE(r.current(*field));
+  EXPECT_EQ(r.resolve("pullsecret:ns/s", "ghcr.io")->credential.username, "hub");
+  auto rotated = r.resolve("secret:ns/f#token", "ghcr.io");
+  ASSERT_TRUE(rotated);
+  EXPECT_EQ(rotated->credential.password, "two");
+  EXPECT_TRUE(r.current(*rotated));
+}
+
+TEST_F(Fixture, CurrentFollowsTheCallersExpiry) {
+  env.vars["REG"] = "u:p";
+  Resolver r(env, clock, options());
+  auto five = r.resolve("env:REG", "ghcr.io", "", 5s);
+  ASSERT_TRUE(five);
+  EXPECT_EQ(five->expires, clock.steady_now() + 5s);
+  auto fallback = r.resolve("env:REG", "ghcr.io");
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->expires, clock.steady_now() + 300s) << "options.default_expire";
+  clock.advance(4s);
+  EXPECT_TRUE(r.current(*five));
+  clock.advance(1s);
+  EXPECT_FALSE(r.current(*five));
+  EXPECT_TRUE(r.current(*fallback));
+  auto zero = r.resolve("env:REG", "ghcr.io", "", 0s);
+  ASSERT_TRUE(zero);
+  EXPECT_FALSE(r.current(*zero)) << "zero: ask again every time";
+}
+
+// A helper that blocks until released, counting its runs (thread-safe, unlike FakeEnvironment).
+class GatedEnvironment final : public Environment {
+public:
+  std::atomic<int> slow_runs{0};
+  std::atomic<int> fast_runs{0};
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+
+  common::util::Result<std::string> read_file(const std::string& path, std::size_t) override {
+    return common::util::fail(ErrorKind::not_found, path);
+  }
+  std::string file_version(const std::string&) const override { return {}; }
+  std::optional<std::string> getenv(const std::string&) const override { return std::nullopt; }
+  common::util::Result<std::string> run_script(const std::string& path,
+                                               const ScriptLimits&) override {
+    if (path == "/bin/slow") {
+      ++slow_runs;
+      gate.wait();
+      return std::string("u:slow");
+    }
+    ++fast_runs;
+    return std::string("u:fast");
+  }
+};
+
+TEST(ResolverConcurrency, CallersShareOneHelperRunAndOtherKeysDoNotWait) {
+  GatedEnvironment env;
+  FakeClock clock; // only read while the threads run
+  Resolver r(env, clock, {});
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    callers.emplace_back([&] {
+      auto got = r.resolve("ext:/bin/slow", "ghcr.io");
+      if (got && got->credential.password == "slow") {
+        ++ok;
+      }
+    });
+  }
+  while (env.slow_runs.load() == 0) {
+    std::this_thread::yield();
+  }
+  // The slow helper is running (and holds no lock): another key resolves meanwhile.
+  auto fast = r.resolve("ext:/bin/fast", "ghcr.io");
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->credential.password, "fast");
+  env.release.set_value();
+  for (auto& t : callers) {
+    t.join();
+  }
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(env.slow_runs.load(), 1);
+  EXPECT_EQ(env.fast_runs.load(), 1);
 }
 
 TEST_F(Fixture, PullSecretCachePerRegistryAndInvalidate) {

@@ -223,6 +223,36 @@ TEST(Settings, EverySettingFromEverySource) {
   EXPECT_EQ(s.kustomize_build_options.value, "--enable-helm");
 }
 
+TEST(Settings, LogLevelFromEverySourceAndInfoByDefault) {
+  struct Case {
+    Vars vars;
+    std::string level;
+    Source source;
+  };
+  const std::vector<Case> cases = {
+      {{}, "info", Source::default_value}, // debug lines off by default
+      {{{"IMAGEUPDATER_LOG_LEVEL", "error"}}, "error", Source::environment},
+      {{{"ARGOCD_ENV_IMAGEUPDATER_LOG_LEVEL", "Warn"}, {"IMAGEUPDATER_LOG_LEVEL", "error"}},
+       "warn",
+       Source::plugin_env},
+      {{{"PARAM_LOG_LEVEL", "debug"}, {"ARGOCD_ENV_IMAGEUPDATER_LOG_LEVEL", "warn"}},
+       "debug",
+       Source::parameter},
+      {{{"ARGOCD_APP_PARAMETERS", R"([{"name":"log-level","string":"debug"}])"}},
+       "debug",
+       Source::parameter},
+  };
+  for (const Case& c : cases) {
+    const Settings s = resolve(c.vars);
+    EXPECT_EQ(s.log_level.value, c.level);
+    EXPECT_EQ(s.log_level.source, c.source) << c.level;
+  }
+  auto bad = resolve_settings(lookup({{"PARAM_LOG_LEVEL", "loud"}}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::invalid_input);
+  EXPECT_NE(bad.error().message.find("log-level"), std::string::npos) << bad.error().message;
+}
+
 TEST(Settings, ArgoCdSendsNullForNoParameters) {
   // A plugin source without parameters (plugin: {}, env only): Argo CD marshals a nil slice.
   for (const char* text : {"null", " null\n", "[]", ""}) {

@@ -123,7 +123,10 @@ TEST_F(ServeFeaturesTest, RequestLogsAreStructuredLines) {
     ASSERT_TRUE(entry.is_object()) << line;
     requests += entry.value("msg", "") == "request" ? 1 : 0;
     if (entry.value("msg", "") == "request") {
-      EXPECT_EQ(entry["code"], "200");
+      EXPECT_EQ(entry["code"], 200); // typed: a JSON number
+      EXPECT_TRUE(entry["duration_ms"].is_number()) << line;
+      EXPECT_TRUE(entry["bytes_out"].is_number()) << line;
+      EXPECT_TRUE(entry["path"].is_string()) << line;
       EXPECT_EQ(entry["route"], "GET " + k_base + "/namespaces/{namespace}/imageupdaters/{name}");
     }
   }
