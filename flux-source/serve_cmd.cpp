@@ -100,9 +100,8 @@ common::api::Options with_tokens(common::api::Options options,
 class SpecWatcher {
 public:
   SpecWatcher(const std::string& directory, std::chrono::nanoseconds interval,
-              common::api::ImageUpdaterApi& api, common::store::Store& store,
-              common::log::Logger& logger)
-      : m_sync(directory, api, store), m_interval(interval), m_logger(logger),
+              common::api::Writes& writes, common::store::Store& store, common::log::Logger& logger)
+      : m_sync(directory, writes, store), m_interval(interval), m_logger(logger),
         m_directory(directory), m_thread([this] { run(); }) {}
   ~SpecWatcher() {
     {
@@ -280,9 +279,9 @@ int serve(const ServeOptions& options) {
       c->enqueue(key);
     }
   };
-  // The spec files' writes go through handlers of their own: the same validation and
+  // The spec files' writes go through the service the handlers use: the same validation and
   // notifications, no tokens.
-  common::api::ImageUpdaterApi internal_api(**store, clock, api_options);
+  common::api::Writes spec_writes(**store, api_options.on_change);
   if (tokens) {
     api_options = with_tokens(std::move(api_options), *tokens);
   }
@@ -387,8 +386,8 @@ int serve(const ServeOptions& options) {
 
   std::unique_ptr<SpecWatcher> watcher;
   if (!options.watch.empty()) {
-    watcher = std::make_unique<SpecWatcher>(options.watch, *watch_interval, internal_api, **store,
-                                            logger);
+    watcher =
+        std::make_unique<SpecWatcher>(options.watch, *watch_interval, spec_writes, **store, logger);
   }
 
   int signal_number = 0;
