@@ -9,6 +9,7 @@
 #include "common/artifact/external_artifact.hpp"
 #include "common/controller/image_status.hpp"
 #include "common/flux/render.hpp"
+#include "common/image/digest.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
@@ -108,7 +109,7 @@ std::string inputs_digest(const store::Object& object, const spec::ImageUpdater&
   for (const auto& r : results) {
     text += "image " + r.alias + "=" + r.repository + ":" + r.tag + "@" + r.digest + "\n";
   }
-  return artifact::sha256_digest(text);
+  return image::sha256_digest(text);
 }
 
 } // namespace

@@ -5,18 +5,12 @@
 #include <openssl/hmac.h>
 #include <vector>
 
+#include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::gitsource {
 
 namespace {
-
-std::string sha256(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(md.data()), len);
-}
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> out;
@@ -142,7 +136,8 @@ util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::s
   if (port != 22) {
     name = "[" + name + "]:" + std::to_string(port);
   }
-  std::string key_sha = key.sha256.empty() && !key.blob.empty() ? sha256(key.blob) : key.sha256;
+  std::string key_sha =
+      key.sha256.empty() && !key.blob.empty() ? util::sha256_bytes(key.blob) : key.sha256;
   bool usable = false;
   bool known = false;
   bool trusted = false;
@@ -174,8 +169,8 @@ util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::s
     if (!hosts_match(fields[0], name)) {
       continue;
     }
-    bool same =
-        !key.blob.empty() ? blob == key.blob : (!key_sha.empty() && sha256(blob) == key_sha);
+    bool same = !key.blob.empty() ? blob == key.blob
+                                  : (!key_sha.empty() && util::sha256_bytes(blob) == key_sha);
     if (revoked_line) {
       if (same) {
         return HostKeyVerdict::revoked;

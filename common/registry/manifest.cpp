@@ -8,12 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
-#include "common/registry/digest.hpp"
 #include "common/util/json_depth.hpp"
 
 namespace common::registry {
+
+using image::digest_like;
+using image::is_valid_digest;
+using image::sha256_digest;
+
 namespace {
 
 using nlohmann::json;

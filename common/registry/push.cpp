@@ -7,11 +7,16 @@
 #include <string_view>
 
 #include "common/http/url.hpp"
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
-#include "common/registry/digest.hpp"
 
 namespace common::registry {
+
+using image::digest_like;
+using image::is_valid_digest;
+using image::sha256_digest;
+
 namespace {
 
 using util::ErrorKind;
