@@ -11,6 +11,7 @@
 #include "common/api/status.hpp"
 #include "common/api/writes.hpp"
 #include "common/api/yaml_json.hpp"
+#include "common/http/client.hpp"
 #include "common/util/strings.hpp"
 #include "common/yamlscan/scan.hpp"
 
@@ -144,8 +145,7 @@ Answer<std::string> body_text(const HttpRequest& request, const Options& options
   if (util::trim(request.body).empty()) {
     return std::unexpected(bad_request("the request body is empty (want an ImageUpdater)"));
   }
-  std::string type = request.header("Content-Type");
-  type = util::to_lower(util::trim(std::string_view(type).substr(0, type.find(';'))));
+  const std::string type = http::media_type(request.header("Content-Type"));
   if (type != "application/json" && type != "application/yaml") {
     return std::unexpected(
         status_response(415, "UnsupportedMediaType",
