@@ -18,6 +18,7 @@
 #include "common/render/jsonnet.hpp"
 #include "common/render/render.hpp"
 #include "common/render/settings.hpp"
+#include "common/resolve/overrides.hpp"
 #include "common/spec/diagnostic.hpp"
 #include "common/util/clock.hpp"
 
@@ -140,7 +141,8 @@ std::variant<std::string, int> inject(const std::vector<common::spec::ImageUpdat
                           {"digest", r.digest}});
     }
   }
-  auto overrides = plugin::overrides_from(*results, {.pin_digests = settings.pin_digests.value});
+  auto overrides =
+      common::resolve::overrides_from(*results, {.pin_digests = settings.pin_digests.value});
   if (!overrides) {
     log.error(overrides.error().message);
     return k_exit_render_failed;

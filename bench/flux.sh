@@ -214,7 +214,7 @@ print(f"one render, apart (median of {prof['reps']}): tree read from the mirror 
       f"pack {m('pack_ms')} ({prof['targz_bytes']/1e6:.2f} MB tar.gz); storage put {m('storage_put_ms')}; "
       f"OCI artifact built for the push {m('build_flux_artifact_ms')} (of which the tar's diff_id, "
       f"gunzip + SHA-256: {m('tar_digest_ms')}); SHA-256 of the {prof['sha256_bytes']/1e6:.2f} MB of files: "
-      f"artifact::sha256_digest (Poco) {m('sha256_poco_ms')}, OpenSSL EVP {m('sha256_openssl_ms')}")
+      f"image::sha256_digest {m('sha256_digest_ms')}, raw OpenSSL EVP {m('sha256_openssl_ms')}")
 for x in a:
     if x["phase"] in ("cold", "new-tag"):
         print(f"  {x['phase']}: images {' '.join(x['images'])}; revision {x['revision']}; artifact {x['artifact_digest'][:19]}… {x['artifact_size']} B")

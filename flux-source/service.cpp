@@ -24,6 +24,7 @@
 #include "common/resolve/wiring.hpp"
 #include "common/server/server.hpp"
 #include "common/specdir/sync.hpp"
+#include "common/api/writes.hpp"
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
@@ -94,9 +95,9 @@ common::api::Options with_tokens(common::api::Options options,
 class SpecWatcher {
 public:
   SpecWatcher(const std::string& directory, std::chrono::nanoseconds interval,
-              common::api::ImageUpdaterApi& api, common::store::Store& store,
+              common::api::Writes& writes, common::store::Store& store,
               common::log::Logger& logger)
-      : m_sync(directory, api, store), m_interval(interval), m_logger(logger),
+      : m_sync(directory, writes, store), m_interval(interval), m_logger(logger),
         m_directory(directory), m_thread([this] { run(); }) {}
   ~SpecWatcher() {
     {
@@ -238,7 +239,7 @@ struct Service::Parts {
   // The API's change hook enqueues here once the control loop runs; changes before that are
   // covered by the start-up listing.
   std::atomic<common::controller::Controller*> running_controller{nullptr};
-  std::unique_ptr<common::api::ImageUpdaterApi> internal_api; // --watch: no tokens
+  std::unique_ptr<common::api::Writes> spec_writes; // --watch: the API's writes, no HTTP, no tokens
   std::unique_ptr<common::api::ImageUpdaterApi> api;
   std::unique_ptr<common::server::Server> server;
   std::unique_ptr<common::generator::GeneratorReconciler> reconciler;
@@ -333,10 +334,9 @@ Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, st
       c->enqueue(key);
     }
   };
-  // The spec files' writes go through handlers of their own: the same validation and
+  // The spec files' writes go through the API's write service: the same validation and
   // notifications, no tokens.
-  parts->internal_api =
-      std::make_unique<common::api::ImageUpdaterApi>(*parts->store, parts->clock, api_options);
+  parts->spec_writes = std::make_unique<common::api::Writes>(*parts->store, api_options.on_change);
   if (parts->tokens) {
     api_options = with_tokens(std::move(api_options), *parts->tokens);
   }
@@ -409,7 +409,7 @@ Result<void> Service::start() {
                    "a TLS-terminating proxy in front");
   }
   if (!options.watch.empty()) {
-    p.watcher = std::make_unique<SpecWatcher>(options.watch, s.watch_interval, *p.internal_api,
+    p.watcher = std::make_unique<SpecWatcher>(options.watch, s.watch_interval, *p.spec_writes,
                                               *p.store, *p.logger);
   }
   return {};

@@ -9,9 +9,9 @@
 
 #include "common/api/openapi.hpp"
 #include "common/api/status.hpp"
+#include "common/api/writes.hpp"
 #include "common/api/yaml_json.hpp"
-#include "common/spec/loader.hpp"
-#include "common/util/json_depth.hpp"
+#include "common/http/client.hpp"
 #include "common/util/strings.hpp"
 #include "common/yamlscan/scan.hpp"
 
@@ -20,12 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view k_group = "gitops.kubesphere.io";
-constexpr std::string_view k_api_version = "gitops.kubesphere.io/v1alpha1";
-constexpr std::string_view k_kind = "ImageUpdater";
-constexpr std::string_view k_resource = "imageupdaters";
-constexpr std::size_t k_max_depth = 100; // nesting of a JSON body, as the spec loader's bound
-constexpr std::size_t k_max_values = 100'000; // values of a body, as the spec loader's nodes
+constexpr std::size_t k_max_depth = detail::k_max_json_depth;
 
 template <class T>
 using Answer = std::expected<T, HttpResponse>;
@@ -45,31 +40,27 @@ StatusDetails object_details(const std::string& name) {
   return StatusDetails{name, std::string(k_group), std::string(k_resource), "", {}};
 }
 
-std::string qualified(const std::string& name) {
-  return std::string(k_resource) + "." + std::string(k_group) + " \"" + name + "\"";
-}
-
 HttpResponse bad_request(const std::string& message) {
   return status_response(400, "BadRequest", message);
 }
 
-// Store errors with Kubernetes' wording for the kinds clients branch on.
-HttpResponse store_error(const util::Error& e, const std::string& name, bool creating = false) {
-  StatusDetails d = object_details(name);
-  if (e.kind == util::ErrorKind::not_found) {
-    return status_response(404, "NotFound", qualified(name) + " not found", d);
+// The one place where a refused write (or a failed read of an object) becomes an HTTP answer:
+// an object that is invalid is 422 Invalid with its causes, a conflict on create 409
+// AlreadyExists, any other kind error_response's status with the object named in details. A
+// request that could not be read as an object gets no details.
+HttpResponse rejection_response(const Rejection& r, bool creating = false) {
+  if (!r.name) {
+    return error_response(r.error);
   }
-  if (e.kind == util::ErrorKind::conflict && creating) {
-    return status_response(409, "AlreadyExists", qualified(name) + " already exists", d);
+  if (r.error.kind == util::ErrorKind::invalid_input && !r.causes.empty()) {
+    StatusDetails d{*r.name, std::string(k_group), std::string(k_kind), "", r.causes};
+    return status_response(422, "Invalid", r.error.message, d);
   }
-  if (e.kind == util::ErrorKind::conflict) {
-    return status_response(409, "Conflict",
-                           "Operation cannot be fulfilled on " + qualified(name) +
-                               ": the object has been modified; please apply your changes to "
-                               "the latest version and try again",
-                           d);
+  StatusDetails d = object_details(*r.name);
+  if (r.error.kind == util::ErrorKind::conflict && creating) {
+    return status_response(409, "AlreadyExists", r.error.message, d);
   }
-  return error_response(e, d);
+  return error_response(r.error, d);
 }
 
 // ---- routes ----
@@ -143,7 +134,8 @@ bool method_allowed(RouteKind kind, const std::string& method) {
 
 // ---- bodies ----
 
-Answer<json> decode_body(const HttpRequest& request, const Options& options) {
+// The body as JSON text: size, emptiness and media type checked, YAML converted (screened first).
+Answer<std::string> body_text(const HttpRequest& request, const Options& options) {
   if (request.body.size() > options.max_body_bytes) {
     return std::unexpected(status_response(
         413, "RequestEntityTooLarge",
@@ -153,8 +145,7 @@ Answer<json> decode_body(const HttpRequest& request, const Options& options) {
   if (util::trim(request.body).empty()) {
     return std::unexpected(bad_request("the request body is empty (want an ImageUpdater)"));
   }
-  std::string type = request.header("Content-Type");
-  type = util::to_lower(util::trim(std::string_view(type).substr(0, type.find(';'))));
+  const std::string type = http::media_type(request.header("Content-Type"));
   if (type != "application/json" && type != "application/yaml") {
     return std::unexpected(
         status_response(415, "UnsupportedMediaType",
@@ -182,174 +173,23 @@ Answer<json> decode_body(const HttpRequest& request, const Options& options) {
     }
     text = std::move(*converted);
   }
-  // A tree costs memory per value: bounded before it is built (a 1 MiB body of "1," would be
-  // half a million nodes), like the nesting below.
-  if (util::json_values(text, k_max_values) > k_max_values) {
-    return std::unexpected(
-        bad_request("invalid JSON: more than " + std::to_string(k_max_values) + " values"));
+  return text;
+}
+
+// A DeleteOptions body (the object refusals are the Writes service's).
+Answer<json> parse_body(const HttpRequest& request, const Options& options) {
+  auto text = body_text(request, options);
+  if (!text) {
+    return std::unexpected(std::move(text.error()));
   }
-  // Deeper nesting than the bound is refused before nlohmann's parser and dump recurse.
-  if (util::json_nesting(text, k_max_depth) > k_max_depth) {
-    return std::unexpected(
-        bad_request("invalid JSON: more than " + std::to_string(k_max_depth) + " nested values"));
+  if (auto bounded = detail::check_json_bounds(*text); !bounded) {
+    return std::unexpected(bad_request(bounded.error().message));
   }
   try {
-    return json::parse(text);
+    return json::parse(*text);
   } catch (const json::exception& e) {
     return std::unexpected(bad_request(std::string("invalid JSON: ") + e.what()));
   }
-}
-
-// A string member of an object, "" when absent, nullopt when present but not a string.
-std::optional<std::string> string_member(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) {
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-std::map<std::string, std::string> string_map(const json& metadata, const char* key) {
-  std::map<std::string, std::string> out;
-  auto it = metadata.find(key);
-  if (it != metadata.end() && it->is_object()) {
-    for (auto m = it->begin(); m != it->end(); ++m) {
-      if (m.value().is_string()) {
-        out.emplace(m.key(), m.value().get<std::string>());
-      }
-    }
-  }
-  return out;
-}
-
-struct Validated {
-  store::Object object;
-  std::vector<std::string> warnings;
-};
-
-// Fills apiVersion, kind, metadata.namespace (and, on PUT, metadata.name) from the request,
-// refuses contradictions (400), then validates with the spec model (422, every problem).
-Answer<Validated> validate_body(json body, const std::string& namespace_,
-                                const std::string* path_name) {
-  if (!body.is_object()) {
-    return std::unexpected(bad_request("the body must be an object (an ImageUpdater)"));
-  }
-  auto api_version = string_member(body, "apiVersion");
-  if (!api_version || (!api_version->empty() && *api_version != k_api_version)) {
-    return std::unexpected(
-        bad_request("apiVersion must be \"" + std::string(k_api_version) + "\" on this endpoint"));
-  }
-  auto kind = string_member(body, "kind");
-  if (!kind || (!kind->empty() && *kind != k_kind)) {
-    return std::unexpected(
-        bad_request("kind must be \"" + std::string(k_kind) + "\" on this endpoint"));
-  }
-  body["apiVersion"] = k_api_version;
-  body["kind"] = k_kind;
-  json& metadata = body["metadata"];
-  if (metadata.is_null()) {
-    metadata = json::object();
-  }
-  if (!metadata.is_object()) {
-    return std::unexpected(bad_request("metadata must be an object"));
-  }
-  auto body_namespace = string_member(metadata, "namespace");
-  if (!body_namespace || (!body_namespace->empty() && *body_namespace != namespace_)) {
-    return std::unexpected(bad_request(
-        "the namespace of the provided object does not match the namespace sent on the request"));
-  }
-  metadata["namespace"] = namespace_;
-  auto body_name = string_member(metadata, "name");
-  if (path_name != nullptr) {
-    if (!body_name || (!body_name->empty() && *body_name != *path_name)) {
-      return std::unexpected(bad_request("the name of the object does not match the name on the "
-                                         "URL (" +
-                                         util::quote(*path_name) + ")"));
-    }
-    metadata["name"] = *path_name;
-  }
-
-  // What is stored is what was validated: the JSON text, not the client's bytes.
-  std::vector<Cause> causes;
-  Validated out;
-  if (!body_name) {
-    causes.push_back({"metadata.name", "FieldValueInvalid", "must be a string"});
-  }
-  for (const char* section : {"labels", "annotations"}) {
-    const std::string field = std::string("metadata.") + section;
-    auto it = metadata.find(section);
-    if (it == metadata.end() || it->is_null()) {
-      continue;
-    }
-    if (!it->is_object()) {
-      causes.push_back({field, "FieldValueInvalid", "must be a map of strings to strings"});
-      continue;
-    }
-    for (const auto& [k, v] : it->items()) {
-      if (!v.is_string()) {
-        causes.push_back(
-            {field, "FieldValueInvalid", "key " + util::quote(k) + ": the value must be a string"});
-      }
-    }
-  }
-  spec::LoadResult loaded = spec::parse_stream(dump(body), "request body");
-  for (const spec::Diagnostic& d : loaded.diagnostics) {
-    if (d.severity == spec::Severity::error) {
-      causes.push_back({d.field, "FieldValueInvalid", d.message});
-    } else {
-      out.warnings.push_back(d.field.empty() ? d.message : d.field + ": " + d.message);
-    }
-  }
-  if (loaded.updaters.empty() && causes.empty()) {
-    causes.push_back({"", "FieldValueInvalid", "the body is not an ImageUpdater"});
-  }
-  for (const char* section : {"labels", "annotations"}) {
-    std::string field = std::string("metadata.") + section;
-    for (const auto& [k, v] : string_map(metadata, section)) {
-      if (std::string why = check_label_key(k); !why.empty()) {
-        causes.push_back({field, "FieldValueInvalid", why});
-      }
-      if (std::string why = check_label_value(v); section[0] == 'l' && !why.empty()) {
-        causes.push_back({field, "FieldValueInvalid", "key " + util::quote(k) + ": " + why});
-      }
-    }
-  }
-  auto resource_version = string_member(metadata, "resourceVersion");
-  if (!resource_version) {
-    causes.push_back({"metadata.resourceVersion", "FieldValueInvalid", "must be a string"});
-  } else if (path_name != nullptr && resource_version->empty()) {
-    causes.push_back(
-        {"metadata.resourceVersion", "FieldValueRequired", "must be specified for an update"});
-  }
-  std::string name = body_name.value_or("");
-  if (path_name != nullptr) {
-    name = *path_name;
-  }
-  if (!causes.empty()) {
-    std::string message =
-        std::string(k_kind) + "." + std::string(k_group) + " \"" + name + "\" is invalid: ";
-    for (std::size_t i = 0; i < causes.size(); ++i) {
-      message += (i ? ", " : "") + (causes[i].field.empty() ? "" : causes[i].field + ": ") +
-                 causes[i].message;
-    }
-    StatusDetails d{name, std::string(k_group), std::string(k_kind), "", std::move(causes)};
-    return std::unexpected(status_response(422, "Invalid", message, d));
-  }
-
-  store::Object& o = out.object;
-  o.key = {namespace_, name};
-  o.labels = string_map(metadata, "labels");
-  o.annotations = string_map(metadata, "annotations");
-  if (path_name != nullptr) {
-    o.resource_version = resource_version.value_or("");
-  }
-  auto spec = body.find("spec");
-  o.spec_json = spec == body.end() ? "{}" : dump(*spec);
-  o.status_json = "{}";
-  return out;
 }
 
 void add_warnings(HttpResponse& r, const std::vector<std::string>& warnings) {
@@ -399,7 +239,8 @@ std::optional<std::size_t> parse_limit(const std::string& text) {
 } // namespace
 
 ImageUpdaterApi::ImageUpdaterApi(store::Store& store, util::Clock& clock, Options options)
-    : m_store(store), m_clock(clock), m_options(std::move(options)) {
+    : m_store(store), m_clock(clock), m_options(std::move(options)),
+      m_writes(store, m_options.on_change) {
   if (!m_options.parse_selector) {
     m_options.parse_selector = [](std::string_view text) { return store::parse_selector(text); };
   }
@@ -424,16 +265,6 @@ std::string ImageUpdaterApi::route_of(const HttpRequest& request) {
     break;
   }
   return "";
-}
-
-util::Result<std::string> yaml_document_to_json(std::string_view text) {
-  return detail::yaml_to_json(text, {100'000, k_max_depth});
-}
-
-void ImageUpdaterApi::notify(const store::Key& key) const {
-  if (m_options.on_change) {
-    m_options.on_change(key);
-  }
 }
 
 namespace {
@@ -553,51 +384,39 @@ HttpResponse ImageUpdaterApi::list(const HttpRequest& request, const std::string
 }
 
 HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::string& namespace_) {
-  auto body = decode_body(request, m_options);
+  auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
   }
-  auto valid = validate_body(std::move(*body), namespace_, nullptr);
-  if (!valid) {
-    return std::move(valid.error());
-  }
-  std::string name = valid->object.key.name;
-  auto created = m_store.create(std::move(valid->object));
+  auto created = m_writes.create(namespace_, *body);
   if (!created) {
-    return store_error(created.error(), name, /*creating=*/true);
+    return rejection_response(created.error(), /*creating=*/true);
   }
-  notify(created->key);
-  HttpResponse r = ok(201, to_json(*created));
-  add_warnings(r, valid->warnings);
+  HttpResponse r = ok(201, to_json(created->object));
+  add_warnings(r, created->warnings);
   return r;
 }
 
 HttpResponse ImageUpdaterApi::get(const std::string& namespace_, const std::string& name) {
   auto found = m_store.get({namespace_, name});
   if (!found) {
-    return store_error(found.error(), name);
+    return rejection_response(store_failure(found.error(), name));
   }
   return ok(200, to_json(*found));
 }
 
 HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::string& namespace_,
                                       const std::string& name) {
-  auto body = decode_body(request, m_options);
+  auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
   }
-  auto valid = validate_body(std::move(*body), namespace_, &name);
-  if (!valid) {
-    return std::move(valid.error());
-  }
-  // The store replaces spec, labels and annotations only: the client's status never reaches it.
-  auto replaced = m_store.replace(valid->object);
+  auto replaced = m_writes.replace(namespace_, name, *body);
   if (!replaced) {
-    return store_error(replaced.error(), name);
+    return rejection_response(replaced.error());
   }
-  notify(replaced->key);
-  HttpResponse r = ok(200, to_json(*replaced));
-  add_warnings(r, valid->warnings);
+  HttpResponse r = ok(200, to_json(replaced->object));
+  add_warnings(r, replaced->warnings);
   return r;
 }
 
@@ -605,7 +424,7 @@ HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::stri
                                      const std::string& name) {
   std::string precondition;
   if (!util::trim(request.body).empty()) {
-    auto body = decode_body(request, m_options);
+    auto body = parse_body(request, m_options);
     if (!body) {
       return std::move(body.error());
     }
@@ -614,23 +433,26 @@ HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::stri
     }
     auto pre = body->find("preconditions");
     if (pre != body->end() && !pre->is_null()) {
-      auto version = pre->is_object() ? string_member(*pre, "resourceVersion") : std::nullopt;
-      if (!version) {
+      const json* version = nullptr;
+      if (pre->is_object()) {
+        auto it = pre->find("resourceVersion");
+        version = it == pre->end() ? nullptr : &*it;
+      }
+      if (!pre->is_object() ||
+          (version != nullptr && !version->is_null() && !version->is_string())) {
         return bad_request("preconditions.resourceVersion must be a string");
       }
-      precondition = *version;
+      if (version != nullptr && version->is_string()) {
+        precondition = version->get<std::string>();
+      }
     }
   }
-  auto found = m_store.get({namespace_, name});
-  if (!found) {
-    return store_error(found.error(), name);
+  auto removed = m_writes.remove({namespace_, name}, precondition);
+  if (!removed) {
+    return rejection_response(removed.error());
   }
-  if (auto removed = m_store.remove({namespace_, name}, precondition); !removed) {
-    return store_error(removed.error(), name);
-  }
-  notify(found->key);
   StatusDetails d = object_details(name);
-  d.uid = found->uid;
+  d.uid = removed->uid;
   return success_response(d);
 }
 

@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "common/api/http.hpp"
+#include "common/api/writes.hpp"
 #include "common/store/store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/error.hpp"
@@ -80,7 +81,6 @@ public:
   static std::string route_of(const HttpRequest& request);
 
 private:
-  void notify(const store::Key& key) const;
   HttpResponse list(const HttpRequest& request, const std::string& namespace_);
   HttpResponse create(const HttpRequest& request, const std::string& namespace_);
   HttpResponse get(const std::string& namespace_, const std::string& name);
@@ -92,11 +92,8 @@ private:
   store::Store& m_store;
   util::Clock& m_clock; // for status writes by the service (not used by these routes yet)
   Options m_options;
+  Writes m_writes; // validation, the store write and on_change, shared with other writers
 };
-
-// One YAML document as compact JSON text, typed as request bodies are (YAML 1.2 core schema,
-// bounded nodes and depth). invalid_input with "line L, column C: ..." otherwise.
-util::Result<std::string> yaml_document_to_json(std::string_view text);
 
 // Kubernetes naming rules. A DNS-1123 label: at most 63 characters of [a-z0-9-], starting and
 // ending alphanumeric (namespaces). A DNS-1123 subdomain: at most 253 characters, dot-separated

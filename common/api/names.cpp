@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/api/api.hpp"
+#include "common/http/client.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::api {
@@ -105,12 +106,7 @@ std::string check_label_value(std::string_view value) {
 }
 
 std::string HttpRequest::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (util::iequals(k, name)) {
-      return v;
-    }
-  }
-  return "";
+  return std::string(http::find_header(headers, name).value_or(""));
 }
 
 } // namespace common::api

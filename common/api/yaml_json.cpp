@@ -18,6 +18,8 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include "common/util/json_depth.hpp"
+
 namespace common::api::detail {
 namespace {
 
@@ -266,6 +268,19 @@ util::Result<std::string> yaml_to_json(std::string_view text, const YamlLimits& 
   } catch (const json::exception& e) {
     return util::fail(util::ErrorKind::invalid_input, std::string("invalid YAML: ") + e.what());
   }
+}
+
+util::Result<void> check_json_bounds(std::string_view text) {
+  if (util::json_values(text, k_max_json_values) > k_max_json_values) {
+    return util::fail(util::ErrorKind::invalid_input,
+                      "invalid JSON: more than " + std::to_string(k_max_json_values) + " values");
+  }
+  if (util::json_nesting(text, k_max_json_depth) > k_max_json_depth) {
+    return util::fail(util::ErrorKind::invalid_input, "invalid JSON: more than " +
+                                                          std::to_string(k_max_json_depth) +
+                                                          " nested values");
+  }
+  return {};
 }
 
 } // namespace common::api::detail

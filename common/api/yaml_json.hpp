@@ -1,4 +1,4 @@
-// Internal to common/api: a YAML request body as JSON text.
+// Internal to common/api: a request body (YAML or JSON) as bounded JSON text.
 #pragma once
 
 #include <cstddef>
@@ -20,5 +20,13 @@ struct YamlLimits {
 // syntax error ("line L, column C: ..."), more than one document, a non-scalar or duplicate
 // mapping key, an undefined alias, or an exceeded bound. Never throws.
 util::Result<std::string> yaml_to_json(std::string_view text, const YamlLimits& limits = {});
+
+inline constexpr std::size_t k_max_json_depth = 100;      // nesting of a body, as YAML's bound
+inline constexpr std::size_t k_max_json_values = 100'000; // values of a body, as YAML's nodes
+
+// Refuses JSON text a tree would cost too much for, before one is built: invalid_input "invalid
+// JSON: more than N values" (a 1 MiB body of "1," is half a million nodes), then "... nested
+// values" (nlohmann's parser and dump recurse). Counts only; the syntax is the parser's.
+util::Result<void> check_json_bounds(std::string_view text);
 
 } // namespace common::api::detail

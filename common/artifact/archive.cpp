@@ -10,11 +10,10 @@
 #include <string_view>
 #include <utility>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::artifact {
@@ -196,17 +195,6 @@ util::Result<void> check_path(std::string_view path, std::size_t max_path) {
     pos = end + 1;
   }
   return {};
-}
-
-std::string sha256_digest(std::string_view bytes) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  // update() takes an unsigned length: large inputs go in slices.
-  constexpr std::size_t k_slice = std::size_t{1} << 30;
-  for (std::size_t pos = 0; pos < bytes.size(); pos += k_slice) {
-    const std::string_view part = bytes.substr(pos, k_slice);
-    engine.update(part.data(), static_cast<unsigned>(part.size()));
-  }
-  return "sha256:" + Poco::DigestEngine::digestToHex(engine.digest());
 }
 
 util::Result<std::string> pack(const util::Tree& files) {
@@ -413,7 +401,7 @@ util::Result<std::string> tar_digest(std::string_view targz, const Limits& limit
   if (archive_read_next_header(a, &entry) != ARCHIVE_OK) {
     return util::fail(ErrorKind::invalid_input, "tar digest: " + archive_error(a));
   }
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  util::Sha256 engine;
   std::uint64_t total = 0;
   std::string buffer(64 * 1024, '\0');
   for (;;) {
@@ -430,9 +418,9 @@ util::Result<std::string> tar_digest(std::string_view targz, const Limits& limit
                                                   std::to_string(limits.max_total_bytes) +
                                                   " bytes");
     }
-    engine.update(buffer.data(), static_cast<unsigned>(n));
+    engine.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
   }
-  return "sha256:" + Poco::DigestEngine::digestToHex(engine.digest());
+  return "sha256:" + engine.hex();
 }
 
 } // namespace common::artifact

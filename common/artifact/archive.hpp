@@ -58,10 +58,6 @@ util::Result<std::string> pack(const util::Tree& files);
 // directory; too_large past `limits`.
 util::Result<util::Tree> unpack(std::string_view targz, const Limits& limits = {});
 
-// "sha256:" + the lower-case hex SHA-256 of `bytes`: an artifact's digest (over the compressed
-// bytes, as Flux's contract wants).
-std::string sha256_digest(std::string_view bytes);
-
 // "sha256:<hex>" of the tar inside a tar.gz (what OCI calls the layer's diff_id). Fails with
 // invalid_input when the input is not gzip or is corrupt, too_large past max_total_bytes (of
 // uncompressed tar).

@@ -16,6 +16,7 @@
 
 #include "common/artifact/archive.hpp"
 #include "common/artifact/fd.hpp"
+#include "common/image/digest.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::artifact {
@@ -354,7 +355,7 @@ util::Result<Stored> Storage::put(std::string_view kind, std::string_view namesp
     return std::unexpected(files.error());
   }
   Stored out;
-  out.digest = sha256_digest(bytes);
+  out.digest = image::sha256_digest(bytes);
   const std::string file = out.digest.substr(7) + std::string(k_suffix);
   out.path = join({kind, namespace_, name, file});
   out.size = bytes.size();

@@ -6,10 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::auth {
@@ -88,7 +87,7 @@ std::optional<Grant> read_grant(Checker& c, const YAML::Node& item, const std::s
       } else if (token.find_first_of(" \t\r\n") != std::string::npos) {
         c.add(value, path, "a token must not contain white space");
       }
-      hash = sha256_hex(token);
+      hash = util::sha256_hex(token);
     } else if (key == "sha256") {
       has_hash = true;
       hash = util::to_lower(c.scalar(value, path));
@@ -144,12 +143,6 @@ std::optional<Grant> read_grant(Checker& c, const YAML::Node& item, const std::s
 }
 
 } // namespace
-
-std::string sha256_hex(std::string_view text) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(text.data(), static_cast<unsigned>(text.size()));
-  return Poco::DigestEngine::digestToHex(engine.digest());
-}
 
 util::Result<TokenAuthenticator> TokenAuthenticator::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -225,7 +218,7 @@ Decision TokenAuthenticator::check(std::string_view authorization, std::string_v
     return d;
   }
   const std::string_view token = util::trim(authorization.substr(scheme.size()));
-  const auto it = m_by_hash.find(sha256_hex(token));
+  const auto it = m_by_hash.find(util::sha256_hex(token));
   if (it == m_by_hash.end()) {
     d.message = "invalid bearer token";
     return d;

@@ -53,9 +53,6 @@ private:
   std::map<std::string, Grant, std::less<>> m_by_hash; // hex SHA-256 of the token -> grant
 };
 
-// Hex SHA-256 of `text` (lower case).
-std::string sha256_hex(std::string_view text);
-
 // Whether `host` (of a listen address) is a loopback address: 127.0.0.0/8, ::1, "localhost".
 bool is_loopback_host(std::string_view host);
 

@@ -2,8 +2,7 @@
 
 #include <charconv>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
+#include "common/util/sha256.hpp"
 
 namespace common::cache {
 
@@ -94,11 +93,9 @@ util::Result<void> check_key(std::string_view ns, std::string_view key) {
 }
 
 std::string key_digest(std::string_view ns, std::string_view key) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(ns.data(), static_cast<unsigned>(ns.size()));
-  engine.update('\0');
-  engine.update(key.data(), static_cast<unsigned>(key.size()));
-  return Poco::DigestEngine::digestToHex(engine.digest());
+  util::Sha256 engine;
+  engine.update(ns).update(std::string_view("\0", 1)).update(key);
+  return engine.hex();
 }
 
 std::string encode_header(std::string_view ns, std::string_view key, std::string_view data,

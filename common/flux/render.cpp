@@ -4,7 +4,7 @@
 
 #include "common/manifest/marker.hpp"
 #include "common/manifest/rewrite.hpp"
-#include "common/plugin/selection.hpp"
+#include "common/resolve/overrides.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::flux {
@@ -36,7 +36,7 @@ util::Result<manifest::Overrides> overrides_for(const spec::ImageUpdater& update
   manifest::Overrides overrides;
   const bool images = updater.fluxcd && updater.fluxcd->update.strategy == "SettersAndImages";
   if (images) {
-    auto from = plugin::overrides_from(results, {});
+    auto from = resolve::overrides_from(results, {});
     if (!from) {
       return std::unexpected(from.error());
     }

@@ -6,6 +6,7 @@
 #include "common/artifact/archive.hpp"
 #include "common/artifact/directory.hpp"
 #include "common/gitsource/gitsource.hpp"
+#include "common/image/digest.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
 
@@ -197,9 +198,9 @@ std::string tree_revision(const util::Tree& files) {
   std::string index;
   for (const util::TreeFile* f : sorted) {
     index +=
-        f->path + (f->executable ? " 755 " : " 644 ") + artifact::sha256_digest(f->content) + "\n";
+        f->path + (f->executable ? " 755 " : " 644 ") + image::sha256_digest(f->content) + "\n";
   }
-  return artifact::sha256_digest(index);
+  return image::sha256_digest(index);
 }
 
 } // namespace common::generator

@@ -9,6 +9,7 @@
 #include "common/artifact/archive.hpp"
 #include "common/artifact/external_artifact.hpp"
 #include "common/flux/render.hpp"
+#include "common/image/digest.hpp"
 #include "common/spec/loader.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
@@ -345,7 +346,7 @@ std::string inputs_digest(const store::Object& object, const spec::ImageUpdater&
   for (const auto& r : results) {
     text += "image " + r.alias + "=" + r.repository + ":" + r.tag + "@" + r.digest + "\n";
   }
-  return artifact::sha256_digest(text);
+  return image::sha256_digest(text);
 }
 
 // ---- forget ----

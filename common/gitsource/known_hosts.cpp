@@ -1,22 +1,17 @@
 #include "common/gitsource/known_hosts.hpp"
 
 #include <array>
+#include <fnmatch.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <vector>
 
+#include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::gitsource {
 
 namespace {
-
-std::string sha256(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(md.data()), len);
-}
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> out;
@@ -43,19 +38,19 @@ bool hashed_match(std::string_view entry, std::string_view name) {
   if (bar == std::string_view::npos) {
     return false;
   }
-  std::string salt;
-  std::string hash;
-  if (!base64_decode(rest.substr(0, bar), salt) || !base64_decode(rest.substr(bar + 1), hash)) {
+  const auto salt = util::decode_base64(rest.substr(0, bar));
+  const auto hash = util::decode_base64(rest.substr(bar + 1));
+  if (!salt || !hash) {
     return false;
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int len = 0;
-  if (HMAC(EVP_sha1(), salt.data(), static_cast<int>(salt.size()),
+  if (HMAC(EVP_sha1(), salt->data(), static_cast<int>(salt->size()),
            reinterpret_cast<const unsigned char*>(name.data()), name.size(), mac.data(),
            &len) == nullptr) {
     return false;
   }
-  return hash.size() == len && hash == std::string_view(reinterpret_cast<char*>(mac.data()), len);
+  return hash->size() == len && *hash == std::string_view(reinterpret_cast<char*>(mac.data()), len);
 }
 
 // OpenSSH's match_hostname: a negated pattern that matches vetoes the line.
@@ -99,41 +94,24 @@ const char* to_string(HostKeyVerdict verdict) noexcept {
   return "?";
 }
 
-bool base64_decode(std::string_view text, std::string& out) {
-  auto decoded = util::decode_base64(text);
-  if (!decoded) {
-    out.clear();
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // fnmatch stops at a NUL: a name with one must not match on its prefix.
+  if (pattern.find('\0') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
     return false;
   }
-  out = std::move(*decoded);
-  return true;
-}
-
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // iterative with one backtrack point for the last '*'
-  std::size_t p = 0;
-  std::size_t t = 0;
-  std::size_t star = std::string_view::npos;
-  std::size_t mark = 0;
-  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
+  // OpenSSH's patterns know only '*' and '?': '[' (of "[host]:port"), ']' and '\\' are literal,
+  // so they are escaped for fnmatch, which would read them as a bracket expression or an escape.
+  std::string escaped;
+  escaped.reserve(pattern.size() + 4);
+  for (char c : pattern) {
+    if (c == '[' || c == ']' || c == '\\') {
+      escaped += '\\';
     }
+    escaped += c;
   }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
+  // No FNM_PATHNAME or FNM_PERIOD: '*' crosses '.' and '/'. FNM_CASEFOLD is ASCII in the C locale,
+  // which the programs never change.
+  return ::fnmatch(escaped.c_str(), std::string(text).c_str(), FNM_CASEFOLD) == 0;
 }
 
 util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::string_view host,
@@ -142,7 +120,8 @@ util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::s
   if (port != 22) {
     name = "[" + name + "]:" + std::to_string(port);
   }
-  std::string key_sha = key.sha256.empty() && !key.blob.empty() ? sha256(key.blob) : key.sha256;
+  std::string key_sha =
+      key.sha256.empty() && !key.blob.empty() ? util::sha256_bytes(key.blob) : key.sha256;
   bool usable = false;
   bool known = false;
   bool trusted = false;
@@ -166,16 +145,17 @@ util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::s
     if (fields.size() < 3) {
       continue;
     }
-    std::string blob;
-    if (!base64_decode(fields[2], blob) || blob.empty()) {
+    const auto decoded = util::decode_base64(fields[2]);
+    if (!decoded || decoded->empty()) {
       continue;
     }
+    const std::string& blob = *decoded;
     usable = true;
     if (!hosts_match(fields[0], name)) {
       continue;
     }
-    bool same =
-        !key.blob.empty() ? blob == key.blob : (!key_sha.empty() && sha256(blob) == key_sha);
+    bool same = !key.blob.empty() ? blob == key.blob
+                                  : (!key_sha.empty() && util::sha256_bytes(blob) == key_sha);
     if (revoked_line) {
       if (same) {
         return HostKeyVerdict::revoked;

@@ -38,10 +38,6 @@ const char* to_string(HostKeyVerdict verdict) noexcept;
 util::Result<HostKeyVerdict> check_host_key(std::string_view known_hosts, std::string_view host,
                                             std::uint16_t port, const HostKey& key);
 
-// Decodes standard base64 (RFC 4648, padding optional, no white space) into `out`; false on a
-// character outside the alphabet or a dangling last character.
-bool base64_decode(std::string_view text, std::string& out);
-
 // OpenSSH pattern matching: '*' any run, '?' one character; ASCII case-insensitive.
 bool glob_match(std::string_view pattern, std::string_view text);
 

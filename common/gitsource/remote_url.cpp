@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <openssl/evp.h>
 
+#include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::gitsource {
@@ -259,19 +259,7 @@ bool is_loopback_host(std::string_view host) {
 }
 
 std::string mirror_name(const RemoteUrl& url) {
-  std::string text = canonical_url(url);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2 + 4);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += k_hex[md[i] >> 4];
-    out += k_hex[md[i] & 0xf];
-  }
-  out += ".git";
-  return out;
+  return util::sha256_hex(canonical_url(url)) + ".git";
 }
 
 } // namespace common::gitsource

@@ -2,21 +2,13 @@
 
 #include <algorithm>
 
+#include "common/util/strings.hpp"
+
 namespace common::http {
-namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  return std::ranges::equal(a, b, [&](char x, char y) { return lower(x) == lower(y); });
-}
-
-} // namespace
 
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {
   const auto it =
-      std::ranges::find_if(headers, [name](const auto& h) { return same_name(h.first, name); });
+      std::ranges::find_if(headers, [name](const auto& h) { return util::iequals(h.first, name); });
   if (it == headers.end()) {
     return std::nullopt;
   }
@@ -26,11 +18,15 @@ std::optional<std::string_view> find_header(const Headers& headers, std::string_
 std::vector<std::string_view> find_headers(const Headers& headers, std::string_view name) {
   std::vector<std::string_view> values;
   for (const auto& [key, value] : headers) {
-    if (same_name(key, name)) {
+    if (util::iequals(key, name)) {
       values.emplace_back(value);
     }
   }
   return values;
+}
+
+std::string media_type(std::string_view content_type) {
+  return util::to_lower(util::trim(content_type.substr(0, content_type.find(';'))));
 }
 
 } // namespace common::http

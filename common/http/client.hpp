@@ -24,6 +24,10 @@ std::optional<std::string_view> find_header(const Headers& headers, std::string_
 // `WWW-Authenticate` headers). The views point into `headers`.
 std::vector<std::string_view> find_headers(const Headers& headers, std::string_view name);
 
+// The media type of a Content-Type value without its parameters, trimmed and in lower case
+// ("Application/JSON; charset=utf-8" -> "application/json").
+std::string media_type(std::string_view content_type);
+
 struct Request {
   std::string method = "GET"; // GET, HEAD, POST, PUT, DELETE
   std::string url;            // absolute: http[s]://host[:port]/path?query

@@ -1,3 +1,9 @@
+// Not Poco::URI, although Poco is linked here: these URLs decide where credentials go (the
+// registry sends its token only to its own origin, follows a Location or a token realm only after
+// comparing origins, and refuses plain http off loopback), so the parser is deliberately strict
+// where Poco::URI is lenient: it refuses userinfo, spaces, control and non-ASCII bytes and bad
+// percent-escapes instead of accepting or re-encoding them, and it normalises the host (case,
+// IPv6 brackets) so that two spellings of one origin compare equal. Keep it; see url.hpp.
 #include "common/http/url.hpp"
 
 #include <algorithm>

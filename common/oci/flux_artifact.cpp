@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/artifact/archive.hpp"
+#include "common/image/digest.hpp"
 #include "common/util/time.hpp"
 
 namespace common::oci {
@@ -74,7 +75,7 @@ util::Result<FluxArtifact> build_flux_artifact(std::string_view layer_targz,
     return util::fail(diff_id.error().kind, "flux artifact layer: " + diff_id.error().message);
   }
   FluxArtifact out;
-  out.layer_digest = artifact::sha256_digest(layer_targz);
+  out.layer_digest = image::sha256_digest(layer_targz);
 
   // What go-containerregistry makes of empty.Image plus one layer (the config `flux push`
   // writes): an image config with empty platform fields, `created`, one history entry and the
@@ -90,7 +91,7 @@ util::Result<FluxArtifact> build_flux_artifact(std::string_view layer_targz,
     return std::unexpected(config_text.error());
   }
   out.config = std::move(*config_text);
-  out.config_digest = artifact::sha256_digest(out.config);
+  out.config_digest = image::sha256_digest(out.config);
 
   json manifest_annotations = {{std::string(k_created_annotation), created}};
   if (!annotations.source.empty()) {
@@ -116,7 +117,7 @@ util::Result<FluxArtifact> build_flux_artifact(std::string_view layer_targz,
     return std::unexpected(manifest_text.error());
   }
   out.manifest = std::move(*manifest_text);
-  out.manifest_digest = artifact::sha256_digest(out.manifest);
+  out.manifest_digest = image::sha256_digest(out.manifest);
   return out;
 }
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "common/credentials/source.hpp"
-#include "common/registry/digest.hpp"
+#include "common/image/digest.hpp"
 
 namespace common::plugin {
 
@@ -94,56 +94,6 @@ util::Result<void> check_credentials(const std::vector<spec::ImageUpdater>& upda
   return {};
 }
 
-util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::ImageResult>& results,
-                                                 const OverrideOptions& options) {
-  std::string failures;
-  std::size_t failed = 0;
-  util::ErrorKind kind = util::ErrorKind::not_found;
-  for (const auto& r : results) {
-    if (r.error) {
-      if (failed++ == 0) {
-        // A registry outage is worth retrying (Argo CD will); a bad constraint is not.
-        kind = r.error->find("timed out") != std::string::npos ||
-                       r.error->find("deadline") != std::string::npos
-                   ? util::ErrorKind::transient
-                   : util::ErrorKind::not_found;
-      }
-      failures += "\n  " + r.updater + " " + r.alias + " (" + r.image + "): " + *r.error;
-    }
-  }
-  if (failed > 0) {
-    return util::fail(kind, "cannot resolve " + std::to_string(failed) + " of " +
-                                std::to_string(results.size()) + " image(s):" + failures);
-  }
-  manifest::Overrides out;
-  std::map<std::string, std::size_t> by_repository; // lookup only; output order is results'
-  for (const auto& r : results) {
-    manifest::ImageOverride o;
-    o.repository = r.repository;
-    o.tag = r.tag;
-    if (options.pin_digests || r.strategy == "digest") {
-      o.digest = r.digest;
-    }
-    o.label = r.updater + " " + r.alias;
-    const auto [it, inserted] = by_repository.try_emplace(r.repository, out.images.size());
-    if (inserted) {
-      out.images.push_back(std::move(o));
-      continue;
-    }
-    const auto& first = out.images[it->second];
-    if (first.tag != o.tag || first.digest != o.digest) {
-      const auto show = [](const manifest::ImageOverride& x) {
-        return x.tag.value_or("") + (x.digest ? "@" + *x.digest : std::string());
-      };
-      return util::fail(util::ErrorKind::conflict,
-                        "two images govern " + r.repository + " and disagree: " + first.label +
-                            " chose " + show(first) + ", " + o.label + " chose " + show(o) +
-                            " (give them the same constraint, or one spec per repository)");
-    }
-  }
-  return out;
-}
-
 std::string fingerprint(const std::vector<resolve::ImageResult>& results) {
   std::vector<std::string> lines;
   lines.reserve(results.size());
@@ -157,7 +107,7 @@ std::string fingerprint(const std::vector<resolve::ImageResult>& results) {
     all += l;
     all += '\n';
   }
-  return registry::sha256_digest(all);
+  return image::sha256_digest(all);
 }
 
 } // namespace common::plugin

@@ -1,13 +1,12 @@
 // What the Argo CD plugin does between rendering and writing, as pure functions: which
-// ImageUpdater specs apply to the application being rendered, and which image overrides their
-// resolved images become.
+// ImageUpdater specs apply to the application being rendered, and a fingerprint of what they
+// resolved to (the overrides they become are resolve::overrides_from).
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/manifest/overrides.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/spec/model.hpp"
 #include "common/util/error.hpp"
@@ -38,18 +37,6 @@ Selection select_for_app(std::vector<spec::ImageUpdater> all, std::string_view a
 // secret (none is read here).
 util::Result<void> check_credentials(const std::vector<spec::ImageUpdater>& updaters,
                                      std::string_view app_namespace);
-
-struct OverrideOptions {
-  bool pin_digests = false; // tag@digest for every strategy (always so for `digest`)
-};
-
-// The overrides to inject for resolved images: per repository (normalised), the chosen tag, and
-// the digest for the `digest` strategy or when pin_digests. Fails (not_found, or the first
-// failed image's kind) when any image failed, listing every failure; fails (conflict) when two
-// images of one repository resolved to different references, naming both. Two entries that
-// agree become one override. Overrides are labelled "namespace/name alias".
-util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::ImageResult>& results,
-                                                 const OverrideOptions& options);
 
 // A digest of what was resolved ("sha256:<hex>" over the sorted lines
 // "repository=tag@digest"): equal exactly when the same images would be injected. The seam for

@@ -45,13 +45,6 @@ std::unique_ptr<re2::RE2> compile_regexp(std::string_view text, std::string& err
   return re;
 }
 
-std::string quoted(std::string_view text) {
-  std::string out(1, '"');
-  out.append(text);
-  out += '"';
-  return out;
-}
-
 } // namespace
 
 // ---- AllowTags ----
@@ -69,14 +62,14 @@ util::Result<AllowTags> AllowTags::compile(std::string_view expression) {
   const std::size_t colon = expression.find(':');
   if (colon == std::string_view::npos || !util::iequals(expression.substr(0, colon), "regexp")) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "invalid allow-tags " + quoted(expression) +
+                      "invalid allow-tags " + util::quote(expression) +
                           ": expected \"\", \"any\" or \"regexp:<expression>\"");
   }
   std::string error;
   out.m_regexp = compile_regexp(expression.substr(colon + 1), error);
   if (!out.m_regexp) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "invalid allow-tags " + quoted(expression) + ": " + error);
+                      "invalid allow-tags " + util::quote(expression) + ": " + error);
   }
   return out;
 }
@@ -96,7 +89,7 @@ TagPattern::~TagPattern() = default;
 util::Result<TagPattern> TagPattern::compile(std::string_view pattern, std::string_view extract) {
   const auto bad_extract = [&](const std::string& why) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "invalid filterTags.extract " + quoted(extract) + ": " + why);
+                      "invalid filterTags.extract " + util::quote(extract) + ": " + why);
   };
   if (pattern.empty() && !extract.empty()) {
     return bad_extract("it needs a filterTags.pattern to take groups from");
@@ -106,7 +99,7 @@ util::Result<TagPattern> TagPattern::compile(std::string_view pattern, std::stri
   out.m_regexp = compile_regexp(pattern, error);
   if (!out.m_regexp) {
     return util::fail(util::ErrorKind::invalid_input,
-                      "invalid filterTags.pattern " + quoted(pattern) + ": " + error);
+                      "invalid filterTags.pattern " + util::quote(pattern) + ": " + error);
   }
   if (extract.empty()) {
     return out;
@@ -177,7 +170,7 @@ util::Result<TagPattern> TagPattern::compile(std::string_view pattern, std::stri
         if (!brace && is_digit(name.front())) {
           hint = " (write ${N} when a group number is followed by letters or digits)";
         }
-        return bad_extract("the pattern has no group named " + quoted(name) + hint);
+        return bad_extract("the pattern has no group named " + util::quote(name) + hint);
       }
     }
     out.m_groups_needed = std::max(out.m_groups_needed, groups.back() + 1);

@@ -1,6 +1,5 @@
 #include "common/registry/client.hpp"
 
-#include <cctype>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -67,41 +66,6 @@ std::string origin_text(const Url& url) {
 
 std::string shown(const Url& url) {
   return origin_text(url) + url.path;
-}
-
-std::vector<std::string_view> header_values(const http::Headers& headers, std::string_view name) {
-  std::vector<std::string_view> out;
-  for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) {
-      out.emplace_back(value);
-    }
-  }
-  return out;
-}
-
-std::optional<std::string_view> header_value(const http::Headers& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) {
-      return std::string_view(value);
-    }
-  }
-  return std::nullopt;
-}
-
-std::string bare_media_type(std::string_view content_type) {
-  const std::size_t semi = content_type.find(';');
-  std::string_view type = content_type.substr(0, semi);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
-    type.remove_suffix(1);
-  }
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) {
-    type.remove_prefix(1);
-  }
-  std::string out(type);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 std::string excerpt(std::string_view text, std::size_t max) {

@@ -33,12 +33,7 @@ std::string origin_text(const Url& url);
 // origin_text + path, without the query: presigned blob URLs carry secrets in the query.
 std::string shown(const Url& url);
 
-// All values of the headers named `name` (case-insensitive), in order.
-std::vector<std::string_view> header_values(const http::Headers& headers, std::string_view name);
-std::optional<std::string_view> header_value(const http::Headers& headers, std::string_view name);
 
-// Media type without parameters, lower case ("application/json; charset=utf-8" -> ...json).
-std::string bare_media_type(std::string_view content_type);
 
 // Printable, bounded excerpt of registry-provided text for an error message.
 std::string excerpt(std::string_view text, std::size_t max = 200);

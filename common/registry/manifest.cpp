@@ -8,12 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
-#include "common/registry/digest.hpp"
 #include "common/util/json_depth.hpp"
 
 namespace common::registry {
+
+using image::digest_like;
+using image::is_valid_digest;
+using image::sha256_digest;
+
 namespace {
 
 using nlohmann::json;
@@ -108,7 +113,7 @@ util::Result<Manifest> Client::Impl::manifest(const std::string& repository,
   Manifest out;
   out.bytes = std::move(response->body);
   // Both claims about the content, the header's and the reference's, must hold.
-  for (const auto claim : {detail::header_value(response->headers, "Docker-Content-Digest"),
+  for (const auto claim : {http::find_header(response->headers, "Docker-Content-Digest"),
                            by_digest ? std::optional(reference) : std::nullopt}) {
     if (!claim) {
       continue;
@@ -145,8 +150,8 @@ util::Result<Manifest> Client::Impl::manifest(const std::string& repository,
                                                   "client)");
   }
   const std::string body_type = string_field(doc, "mediaType");
-  const auto content_type = detail::header_value(response->headers, "Content-Type");
-  const std::string header_type = detail::bare_media_type(content_type.value_or(""));
+  const auto content_type = http::find_header(response->headers, "Content-Type");
+  const std::string header_type = http::media_type(content_type.value_or(""));
   if (!body_type.empty()) {
     out.media_type = body_type;
   } else if (is_index_type(header_type) || is_manifest_type(header_type)) {
@@ -197,7 +202,7 @@ util::Result<std::string> Client::Impl::head(const std::string& repository, std:
     return std::unexpected(response.error());
   }
   if (response->status == 200) {
-    if (auto digest = detail::header_value(response->headers, "Docker-Content-Digest")) {
+    if (auto digest = http::find_header(response->headers, "Docker-Content-Digest")) {
       if (!is_valid_digest(*digest)) {
         return std::unexpected(bad_body(fetch.url, "Docker-Content-Digest \"" +
                                                        detail::excerpt(*digest, 140) +

@@ -8,13 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/image/digest.hpp"
 #include "common/image/platform.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
-#include "common/registry/digest.hpp"
 #include "common/util/time.hpp"
 
 namespace common::registry {
+
+using image::digest_like;
+using image::is_valid_digest;
+
 namespace {
 
 using nlohmann::json;

@@ -7,11 +7,16 @@
 #include <string_view>
 
 #include "common/http/url.hpp"
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
-#include "common/registry/digest.hpp"
 
 namespace common::registry {
+
+using image::digest_like;
+using image::is_valid_digest;
+using image::sha256_digest;
+
 namespace {
 
 using util::ErrorKind;
@@ -75,7 +80,7 @@ util::Result<void> Client::Impl::push_blob(const std::string& repository, std::s
   if (started->status != 202) {
     return std::unexpected(status_error(*started, start.url, "POST", "an upload of " + what));
   }
-  const auto location = detail::header_value(started->headers, "Location");
+  const auto location = http::find_header(started->headers, "Location");
   if (!location || location->empty()) {
     return std::unexpected(
         bad_body(start.url, "202 without a Location header for the upload of " + what));
@@ -111,7 +116,7 @@ util::Result<void> Client::Impl::push_blob(const std::string& repository, std::s
   if (done->status != 201) {
     return std::unexpected(status_error(*done, put.url, "PUT", what));
   }
-  if (auto claimed = detail::header_value(done->headers, "Docker-Content-Digest");
+  if (auto claimed = http::find_header(done->headers, "Docker-Content-Digest");
       claimed && *claimed != digest) {
     return std::unexpected(bad_body(put.url, "the registry stored " + what + " as \"" +
                                                  detail::excerpt(*claimed, 140) + "\""));
@@ -159,7 +164,7 @@ util::Result<std::string> Client::Impl::push_manifest(const std::string& reposit
   if (response->status != 201 && response->status != 200) {
     return std::unexpected(status_error(*response, put.url, "PUT", what));
   }
-  if (auto claimed = detail::header_value(response->headers, "Docker-Content-Digest")) {
+  if (auto claimed = http::find_header(response->headers, "Docker-Content-Digest")) {
     auto computed = digest_like(*claimed, bytes);
     if (!computed || *computed != *claimed) {
       return std::unexpected(bad_body(put.url, "the registry stored " + what + " as \"" +

@@ -187,7 +187,7 @@ std::chrono::nanoseconds Client::Impl::backoff(int retry) {
 }
 
 util::Result<http::Response> Client::Impl::send(http::Request request, const Url& url) {
-  if (!detail::header_value(request.headers, "User-Agent") && !options.user_agent.empty()) {
+  if (!http::find_header(request.headers, "User-Agent") && !options.user_agent.empty()) {
     request.headers.emplace_back("User-Agent", options.user_agent);
   }
   const std::string shown = own_origin(url) ? http::to_string(url) : detail::shown(url);
@@ -254,7 +254,7 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
     }
     std::optional<std::chrono::seconds> retry_after;
     if (status == 429 || status == 503) {
-      if (auto value = detail::header_value(response->headers, "Retry-After")) {
+      if (auto value = http::find_header(response->headers, "Retry-After")) {
         retry_after = parse_retry_after(*value, clock.now());
       }
     }

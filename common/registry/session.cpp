@@ -151,7 +151,7 @@ util::Result<std::string> Client::Impl::authorize(const http::Response& unauthor
                                                   const Url& url, const std::string& repository,
                                                   bool push) {
   std::vector<Challenge> challenges;
-  for (std::string_view value : detail::header_values(unauthorized.headers, "WWW-Authenticate")) {
+  for (std::string_view value : http::find_headers(unauthorized.headers, "WWW-Authenticate")) {
     auto parsed = parse_challenges(value);
     if (!parsed) {
       return util::fail(ErrorKind::auth,
@@ -245,7 +245,7 @@ util::Result<http::Response> Client::Impl::fetch(const detail::Fetch& fetch) {
     if (!is_redirect(status) || fetch.redirects == detail::Redirects::none) {
       return response;
     }
-    const auto location = detail::header_value(response->headers, "Location");
+    const auto location = http::find_header(response->headers, "Location");
     if (!location) {
       return util::fail(ErrorKind::invalid_input,
                         label() + ": " + method + " " + detail::shown(url) + " answered " +

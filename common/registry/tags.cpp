@@ -187,7 +187,7 @@ util::Result<std::vector<std::string>> Client::list_tags(std::string_view reposi
                             std::to_string(options.max_tags) + " tags (max_tags)");
     }
     std::optional<std::string> next;
-    for (std::string_view value : detail::header_values(response->headers, "Link")) {
+    for (std::string_view value : http::find_headers(response->headers, "Link")) {
       if ((next = next_link(value))) {
         break;
       }

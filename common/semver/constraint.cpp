@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/semver/detail.hpp"
+#include "common/util/strings.hpp"
 
 // A port of Masterminds/semver v3.4.0 constraints.go without its regexes. NewConstraint there is
 //   1. rewriteRange: every match of  \s*(CV)\s+-\s+(CV)\s*  becomes ">= A, <= B " (each replaced
@@ -216,9 +217,9 @@ Op match_op(std::string_view s, std::size_t& i) noexcept {
 }
 
 std::string improper(std::string_view segment, std::string_view whole) {
-  std::string message = "improper constraint: " + detail::quote(segment);
+  std::string message = "improper constraint: " + util::quote(segment);
   if (segment != whole) {
-    message += " in " + detail::quote(whole);
+    message += " in " + util::quote(whole);
   }
   return message;
 }

@@ -10,8 +10,4 @@ namespace common::semver::detail {
 // Both are split on '.' as strings.Split does, so "" is one empty identifier.
 int compare_prerelease(std::string_view a, std::string_view b) noexcept;
 
-// The text in double quotes, with '"', '\' and non-printable bytes escaped, for messages.
-std::string quote(std::string_view text);
-void append_quoted(std::string& out, std::string_view text);
-
 } // namespace common::semver::detail

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/semver/detail.hpp"
+#include "common/util/strings.hpp"
 
 // The policy engine parses every tag of a repository (100,000 in the benchmark), most of which
 // are not versions at all, so parse() is a single forward scan: no regex, no exceptions, and the
@@ -21,33 +22,6 @@
 namespace common::semver {
 
 namespace detail {
-
-void append_quoted(std::string& out, std::string_view text) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20 || u >= 0x7f) {
-      // Tags come from registries; keep messages printable whatever bytes they hold.
-      out += "\\x";
-      out.push_back(k_hex[u >> 4]);
-      out.push_back(k_hex[u & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
-std::string quote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  append_quoted(out, text);
-  return out;
-}
 
 namespace {
 
@@ -145,7 +119,7 @@ util::Result<Version> invalid(std::string_view text, std::string_view why) {
   std::string message;
   message.reserve(k_prefix.size() + text.size() + 4 + why.size());
   message += k_prefix;
-  detail::append_quoted(message, text);
+  util::append_quoted(message, text);
   message += ": ";
   message += why;
   return util::fail(util::ErrorKind::invalid_input, std::move(message));

@@ -1,11 +1,11 @@
 #include "common/spec/loader.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 
 #include "common/spec/reader.hpp"
 #include "common/spec/yaml_tree.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::spec {
 namespace {
@@ -17,20 +17,9 @@ constexpr std::string_view k_group = "gitops.kubesphere.io";
 constexpr std::string_view k_api_version = "gitops.kubesphere.io/v1alpha1";
 constexpr std::string_view k_kind = "ImageUpdater";
 
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 // Whether the text holds "imageupdater" in any case, or the API group.
 bool worth_parsing(std::string_view text) {
-  constexpr std::string_view k_lower = "imageupdater";
-  auto it =
-      std::search(text.begin(), text.end(), k_lower.begin(), k_lower.end(),
-                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-  return it != text.end() || text.find(k_group) != std::string_view::npos;
+  return util::contains_icase(text, "imageupdater") || text.find(k_group) != std::string_view::npos;
 }
 
 // A root-level scalar without diagnostics: documents that are not ours must not produce any.
@@ -190,7 +179,7 @@ void read_document(const detail::Document& doc, std::string_view file,
   const Entry* kind_entry = Reader::find(root, "kind");
   const Entry* version_entry = Reader::find(root, "apiVersion");
   if (!kind || *kind != k_kind) {
-    if (kind && ours && equal_ignoring_case(*kind, k_kind)) {
+    if (kind && ours && util::iequals(*kind, k_kind)) {
       result.diagnostics.push_back({Severity::warning, std::string(file),
                                     static_cast<int>(doc.index), "kind", kind_entry->at.line,
                                     kind_entry->at.column,

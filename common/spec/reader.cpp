@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "common/util/strings.hpp"
+
 namespace common::spec::detail {
 namespace {
 
@@ -102,9 +104,7 @@ Diagnostic make_diagnostic(Severity severity, std::string_view file, std::size_t
 }
 
 std::string quoting(std::string_view value, std::string_view what, const std::string& message) {
-  std::string quoted(1, '"');
-  quoted.append(value);
-  quoted += '"';
+  const std::string quoted = util::quote(value);
   if (message.find(quoted) != std::string::npos) {
     return message;
   }

@@ -7,6 +7,7 @@
 #include "common/semver/constraint.hpp"
 #include "common/spec/loader.hpp"
 #include "common/spec/reader.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::spec::detail {
 namespace {
@@ -77,11 +78,9 @@ std::string_view strategy_name(policy::Strategy s) {
   return "?";
 }
 
+// Spec values are bounded by the loader: messages quote them whole (util::quote escapes).
 std::string quote(std::string_view s) {
-  std::string out(1, '"');
-  out.append(s);
-  out += '"';
-  return out;
+  return util::quote(s, std::string_view::npos);
 }
 
 struct ArgoNames {

@@ -26,47 +26,11 @@ struct Wanted {
   json object;
 };
 
-std::map<std::string, std::string> string_map(const json& metadata, const char* key) {
-  std::map<std::string, std::string> out;
-  auto it = metadata.find(key);
-  if (it != metadata.end() && it->is_object()) {
-    for (const auto& [k, v] : it->items()) {
-      if (v.is_string()) {
-        out[k] = v.get<std::string>();
-      }
-    }
-  }
-  return out;
-}
-
-// The message of a Status answer, with its causes.
-std::string status_message(const api::HttpResponse& r) {
-  json status = json::parse(r.body, nullptr, false);
-  if (!status.is_object()) {
-    return "HTTP " + std::to_string(r.status);
-  }
-  std::string message = status.value("message", "HTTP " + std::to_string(r.status));
-  return message;
-}
-
-std::string collection(const store::Key& key) {
-  return std::string(api::k_api_prefix) + "/namespaces/" + key.namespace_ + "/imageupdaters";
-}
-
-api::HttpRequest request(std::string method, std::string path, std::string body = "") {
-  api::HttpRequest r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  r.headers.emplace_back("Content-Type", "application/json");
-  return r;
-}
-
 } // namespace
 
-SpecDirectory::SpecDirectory(std::string directory, api::ImageUpdaterApi& api, store::Store& store,
+SpecDirectory::SpecDirectory(std::string directory, api::Writes& writes, store::Store& store,
                              std::string default_namespace)
-    : m_directory(std::move(directory)), m_api(api), m_store(store),
+    : m_directory(std::move(directory)), m_writes(writes), m_store(store),
       m_default_namespace(std::move(default_namespace)) {}
 
 util::Result<SyncResult> SpecDirectory::sync() {
@@ -155,34 +119,21 @@ util::Result<SyncResult> SpecDirectory::sync() {
   }
 
   for (auto& [key, w] : wanted) {
-    auto stored = m_store.get(key);
-    if (!stored && stored.error().kind != util::ErrorKind::not_found) {
-      problem(w.file, w.line, stored.error().message);
+    auto applied = m_writes.apply(key.namespace_, dump(w.object));
+    if (!applied) {
+      problem(w.file, w.line, applied.error().error.message);
       continue;
     }
-    if (!stored) {
-      auto r = m_api.handle(request("POST", collection(key), dump(w.object)));
-      if (r.status == 201) {
-        ++result.created;
-      } else {
-        problem(w.file, w.line, status_message(r));
-      }
-      continue;
-    }
-    const json& metadata = w.object["metadata"];
-    const auto spec = w.object.find("spec");
-    const std::string spec_json = spec == w.object.end() ? "{}" : dump(*spec);
-    if (stored->spec_json == spec_json && stored->labels == string_map(metadata, "labels") &&
-        stored->annotations == string_map(metadata, "annotations")) {
-      ++result.unchanged;
-      continue;
-    }
-    w.object["metadata"]["resourceVersion"] = stored->resource_version;
-    auto r = m_api.handle(request("PUT", collection(key) + "/" + key.name, dump(w.object)));
-    if (r.status == 200) {
+    switch (applied->outcome) {
+    case api::Applied::Outcome::created:
+      ++result.created;
+      break;
+    case api::Applied::Outcome::updated:
       ++result.updated;
-    } else {
-      problem(w.file, w.line, status_message(r));
+      break;
+    case api::Applied::Outcome::unchanged:
+      ++result.unchanged;
+      break;
     }
   }
 
@@ -199,16 +150,12 @@ util::Result<SyncResult> SpecDirectory::sync() {
       if (file == o.annotations.end() || wanted.contains(o.key) || broken.contains(file->second)) {
         continue;
       }
-      json delete_options = {{"kind", "DeleteOptions"},
-                             {"apiVersion", "v1"},
-                             {"preconditions", {{"resourceVersion", o.resource_version}}}};
-      auto r = m_api.handle(
-          request("DELETE", collection(o.key) + "/" + o.key.name, dump(delete_options)));
-      if (r.status == 200) {
+      auto removed = m_writes.remove(o.key, o.resource_version);
+      if (removed) {
         ++result.deleted;
-      } else if (r.status != 404) {
+      } else if (removed.error().error.kind != util::ErrorKind::not_found) {
         result.errors.push_back(file->second + ": cannot delete " + o.key.namespace_ + "/" +
-                                o.key.name + ": " + status_message(r));
+                                o.key.name + ": " + removed.error().error.message);
       }
     }
     if (page->continue_token.empty()) {

@@ -73,9 +73,24 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+bool contains_icase(std::string_view haystack, std::string_view needle) noexcept {
+  for (std::size_t at = 0; at + needle.size() <= haystack.size(); ++at) {
+    if (iequals(haystack.substr(at, needle.size()), needle)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string quote(std::string_view s, std::size_t max) {
+  std::string out;
+  append_quoted(out, s, max);
+  return out;
+}
+
+void append_quoted(std::string& out, std::string_view s, std::size_t max) {
   static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out = "\"";
+  out += '"';
   const std::size_t n = s.size() > max ? max : s.size();
   for (std::size_t i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -94,7 +109,6 @@ std::string quote(std::string_view s, std::size_t max) {
   if (n < s.size()) {
     out += "...";
   }
-  return out;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {

@@ -21,10 +21,14 @@ std::vector<std::string> split_fields(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // True when `s` starts with `prefix`, ignoring ASCII case.
 bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept;
+// True when `needle` occurs in `haystack`, ignoring ASCII case ("" occurs everywhere).
+bool contains_icase(std::string_view haystack, std::string_view needle) noexcept;
 
 // `s` in double quotes for an error message: quotes and backslashes escaped, control and
 // non-ASCII bytes as \xNN, cut after `max` bytes with "..." so garbage cannot flood a log.
 std::string quote(std::string_view s, std::size_t max = 200);
+// The same appended to `out` (no allocation beyond out's growth: for hot failure paths).
+void append_quoted(std::string& out, std::string_view s, std::size_t max = 200);
 
 // Appends the UTF-8 encoding of code point `cp` (callers pass valid scalar values: escape
 // decoders check the range first).

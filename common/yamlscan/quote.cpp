@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/util/strings.hpp"
 #include "common/yamlscan/scan.hpp"
 
 namespace common::yamlscan {
@@ -26,29 +27,13 @@ bool is_binary(char c) {
   return c == '0' || c == '1';
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Null and booleans of YAML 1.1 and 1.2 in any letter case (YAML itself accepts three spellings
 // of each; quoting the others too costs nothing).
 bool is_null_or_bool(std::string_view v) {
   static constexpr std::string_view k_words[] = {"~",  "null", "y",   "n",    "yes",
                                                  "no", "on",   "off", "true", "false"};
   for (const auto word : k_words) {
-    if (iequals(v, word)) {
+    if (util::iequals(v, word)) {
       return true;
     }
   }
@@ -76,7 +61,7 @@ bool is_number(std::string_view v) {
   if (s.empty()) {
     return false;
   }
-  if (iequals(s, ".inf") || iequals(s, ".nan")) {
+  if (util::iequals(s, ".inf") || util::iequals(s, ".nan")) {
     return true;
   }
   if (s.size() > 2 && s[0] == '0') {

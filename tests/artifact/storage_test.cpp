@@ -11,12 +11,15 @@
 
 #include "common/artifact/archive.hpp"
 #include "common/artifact/storage.hpp"
+#include "common/image/digest.hpp"
 #include "common/util/clock.hpp"
 
 #include "tests/support/process.hpp"
 
 namespace common::artifact {
 namespace {
+
+using image::sha256_digest;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

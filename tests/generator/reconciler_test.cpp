@@ -10,6 +10,7 @@
 
 #include "common/artifact/archive.hpp"
 #include "common/generator/reconciler.hpp"
+#include "common/image/digest.hpp"
 #include "common/log/logger.hpp"
 #include "common/status/codec.hpp"
 #include "common/store/sqlite_store.hpp"
@@ -72,7 +73,7 @@ public:
                                      const oci::Annotations& annotations) override {
     references.push_back(reference);
     revision = annotations.revision;
-    const std::string digest = artifact::sha256_digest(layer);
+    const std::string digest = image::sha256_digest(layer);
     const bool changed = digest != last;
     last = digest;
     return oci::PushResult{"sha256:" + std::string(64, 'f'), changed};

@@ -1,6 +1,10 @@
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "common/gitsource/known_hosts.hpp"
+#include "common/util/strings.hpp"
 
 namespace common::gitsource {
 namespace {
@@ -14,9 +18,9 @@ const std::string k_key2_b64 =
     "AAAAC3NzaC1lZDI1NTE5AAAAICAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/";
 
 std::string blob(const std::string& b64) {
-  std::string out;
-  EXPECT_TRUE(base64_decode(b64, out));
-  return out;
+  auto out = util::decode_base64(b64);
+  EXPECT_TRUE(out);
+  return out.value_or("");
 }
 
 HostKey key1() {
@@ -33,28 +37,38 @@ HostKeyVerdict verdict(const std::string& text, const std::string& host, std::ui
   return v.value_or(HostKeyVerdict::unknown_host);
 }
 
-TEST(GitKnownHosts, Base64) {
-  std::string out;
-  EXPECT_TRUE(base64_decode("aGVsbG8=", out));
-  EXPECT_EQ(out, "hello");
-  EXPECT_TRUE(base64_decode("aGVsbG8", out));
-  EXPECT_EQ(out, "hello");
-  EXPECT_TRUE(base64_decode("", out));
-  EXPECT_EQ(out, "");
-  EXPECT_FALSE(base64_decode("aGV*bG8=", out));
-  EXPECT_FALSE(base64_decode("aGVsb", out)); // a dangling character
+TEST(GitKnownHosts, KeysAreSshWireFormat) {
   EXPECT_EQ(blob(k_key1_b64).substr(4, 11), "ssh-ed25519");
 }
 
 TEST(GitKnownHosts, GlobMatch) {
-  EXPECT_TRUE(glob_match("*.example.com", "git.example.com"));
-  EXPECT_TRUE(glob_match("GIT.example.com", "git.EXAMPLE.com"));
-  EXPECT_TRUE(glob_match("git?.example.com", "git1.example.com"));
-  EXPECT_TRUE(glob_match("*", ""));
-  EXPECT_TRUE(glob_match("a*b*c", "aXXbYYc"));
-  EXPECT_FALSE(glob_match("*.example.com", "example.com"));
-  EXPECT_FALSE(glob_match("git?.example.com", "git.example.com"));
-  EXPECT_FALSE(glob_match("a*b*c", "aXXbYY"));
+  struct Case {
+    std::string pattern;
+    std::string text;
+    bool match;
+  };
+  const std::vector<Case> cases = {
+      {"*.example.com", "git.example.com", true},
+      {"GIT.example.com", "git.EXAMPLE.com", true},
+      {"git?.example.com", "git1.example.com", true},
+      {"*", "", true},
+      {"a*b*c", "aXXbYYc", true},
+      {"*.example.com", "example.com", false},
+      {"git?.example.com", "git.example.com", false},
+      {"a*b*c", "aXXbYY", false},
+      // Only '*' and '?' are special, as in OpenSSH: brackets and backslashes are literal.
+      {"[git.example.com]:2222", "[git.example.com]:2222", true},
+      {"[*.example.com]:2222", "[git.example.com]:2222", true},
+      {"[gh]it.example.com", "git.example.com", false},
+      {"a\\*", "a\\b", true},
+      {"a\\*", "a*", false},
+      {"*", "a/b.c", true},
+      // A NUL never matches on a prefix.
+      {"git.example.com", std::string("git.example.com\0evil", 20), false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(glob_match(c.pattern, c.text), c.match) << c.pattern << " ~ " << c.text;
+  }
 }
 
 TEST(GitKnownHosts, PlainEntries) {

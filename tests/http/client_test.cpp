@@ -1,3 +1,7 @@
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "common/http/client.hpp"
@@ -27,6 +31,20 @@ TEST(HttpHeaders, FindHeadersKeepsEveryValueInOrder) {
   EXPECT_EQ(values[0], "Bearer realm=\"a\"");
   EXPECT_EQ(values[1], "Basic realm=\"b\"");
   EXPECT_TRUE(find_headers(headers, "Link").empty());
+}
+
+TEST(HttpHeaders, MediaTypeDropsParametersSpacesAndCase) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"application/json", "application/json"},
+      {"Application/JSON; charset=utf-8", "application/json"},
+      {"  application/yaml ;x=y", "application/yaml"},
+      {"\tapplication/vnd.oci.image.index.v1+json\t", "application/vnd.oci.image.index.v1+json"},
+      {"", ""},
+      {"; charset=utf-8", ""},
+  };
+  for (const auto& [value, want] : cases) {
+    EXPECT_EQ(media_type(value), want) << value;
+  }
 }
 
 } // namespace

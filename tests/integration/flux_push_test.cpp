@@ -14,6 +14,7 @@
 
 #include "common/artifact/archive.hpp"
 #include "common/http/poco_client.hpp"
+#include "common/image/digest.hpp"
 #include "common/oci/flux_artifact.hpp"
 #include "common/registry/client.hpp"
 #include "common/util/clock.hpp"
@@ -25,8 +26,8 @@ namespace it {
 namespace {
 
 using common::artifact::pack;
-using common::artifact::sha256_digest;
 using common::artifact::unpack;
+using common::image::sha256_digest;
 using common::oci::Annotations;
 using common::oci::push_flux_artifact;
 using nlohmann::json;

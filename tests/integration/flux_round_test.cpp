@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/artifact/archive.hpp"
+#include "common/image/digest.hpp"
 
 #include "tests/integration/services_env.hpp"
 #include "tests/server/http_call.hpp"
@@ -141,7 +142,7 @@ TEST_F(FluxRound, CreateGetArtifactNewTagNewRevisionAndFailuresStayApart) {
   ASSERT_EQ(url.rfind(prefix, 0), 0u) << url;
   const auto served = call(port, "GET", url.substr(prefix.size()));
   ASSERT_EQ(served.status, 200);
-  EXPECT_EQ(common::artifact::sha256_digest(served.body), status["artifact"]["digest"]);
+  EXPECT_EQ(common::image::sha256_digest(served.body), status["artifact"]["digest"]);
   EXPECT_EQ(status["artifact"]["revision"],
             "latest@" + status["artifact"]["digest"].get<std::string>());
   auto files = common::artifact::unpack(served.body);
@@ -173,7 +174,7 @@ TEST_F(FluxRound, CreateGetArtifactNewTagNewRevisionAndFailuresStayApart) {
     EXPECT_EQ(manifest["layers"][0]["digest"], status["artifact"]["digest"]);
     EXPECT_EQ(manifest["annotations"]["org.opencontainers.image.revision"],
               status["source"]["revision"]);
-    EXPECT_EQ(status["oci"]["digest"], common::artifact::sha256_digest(test_support::read_text_file(
+    EXPECT_EQ(status["oci"]["digest"], common::image::sha256_digest(test_support::read_text_file(
                                            out.path() + "/oci/manifest.json")));
   }
 

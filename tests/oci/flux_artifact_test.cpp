@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/artifact/archive.hpp"
+#include "common/image/digest.hpp"
 #include "common/oci/flux_artifact.hpp"
-#include "common/registry/digest.hpp"
 #include "common/util/clock.hpp"
 
 #include "tests/registry/fake_http.hpp"
@@ -43,21 +43,21 @@ TEST(BuildFluxArtifact, TheManifestIsFluxsFormatWithSortedKeys) {
       std::to_string(built->config.size()) +
       R"(},)"
       R"("layers":[{"digest":")" +
-      artifact::sha256_digest(l) +
+      image::sha256_digest(l) +
       R"(","mediaType":"application/vnd.cncf.flux.content.v1.tar+gzip","size":)" +
       std::to_string(l.size()) +
       R"(}],)"
       R"("mediaType":"application/vnd.oci.image.manifest.v1+json","schemaVersion":2})";
   EXPECT_EQ(built->manifest, expected);
-  EXPECT_EQ(built->manifest_digest, artifact::sha256_digest(built->manifest));
-  EXPECT_EQ(built->layer_digest, artifact::sha256_digest(l));
+  EXPECT_EQ(built->manifest_digest, image::sha256_digest(built->manifest));
+  EXPECT_EQ(built->layer_digest, image::sha256_digest(l));
 
   const std::string diff_id = artifact::tar_digest(l).value();
   EXPECT_EQ(built->config, R"({"architecture":"","config":{},"created":"1970-01-01T00:00:00Z",)"
                            R"("history":[{"created":"1970-01-01T00:00:00Z"}],"os":"",)"
                            R"("rootfs":{"diff_ids":[")" +
                                diff_id + R"("],"type":"layers"}})");
-  EXPECT_EQ(built->config_digest, artifact::sha256_digest(built->config));
+  EXPECT_EQ(built->config_digest, image::sha256_digest(built->config));
 }
 
 TEST(BuildFluxArtifact, SameInputsSameDigests) {

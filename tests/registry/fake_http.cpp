@@ -8,10 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
-#include "common/registry/digest.hpp"
 
 namespace common::registry::testing {
+
+using image::sha256_digest;
+
 namespace {
 
 std::string key(const std::string& method, const std::string& url) {

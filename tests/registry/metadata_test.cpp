@@ -3,14 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
-#include "common/registry/digest.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/time.hpp"
 
 #include "tests/registry/fake_http.hpp"
 
 namespace common::registry {
+
+using image::sha256_digest;
+
 namespace {
 
 using testing::FakeHttp;

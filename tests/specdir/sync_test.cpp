@@ -34,8 +34,8 @@ protected:
     auto opened = store::SqliteStore::open(m_tmp.path() + "/db", m_clock);
     ASSERT_TRUE(opened) << opened.error().message;
     m_store = std::move(*opened);
-    m_api = std::make_unique<api::ImageUpdaterApi>(*m_store, m_clock);
-    m_sync = std::make_unique<SpecDirectory>(dir(), *m_api, *m_store);
+    m_writes = std::make_unique<api::Writes>(*m_store);
+    m_sync = std::make_unique<SpecDirectory>(dir(), *m_writes, *m_store);
   }
   std::string dir() const { return m_tmp.path() + "/specs"; }
   void write(const std::string& name, const std::string& text) {
@@ -51,7 +51,7 @@ protected:
   test_support::TempDir m_tmp;
   util::FakeClock m_clock;
   std::unique_ptr<store::SqliteStore> m_store;
-  std::unique_ptr<api::ImageUpdaterApi> m_api;
+  std::unique_ptr<api::Writes> m_writes;
   std::unique_ptr<SpecDirectory> m_sync;
 };
 
@@ -117,12 +117,10 @@ TEST_F(SpecDirTest, BadInputIsReportedAndLosesNothing) {
 }
 
 TEST_F(SpecDirTest, ObjectsMadeThroughTheApiAreNotTouched) {
-  api::HttpRequest create;
-  create.method = "POST";
-  create.path = std::string(api::k_api_prefix) + "/namespaces/default/imageupdaters";
-  create.headers = {{"Content-Type", "application/yaml"}};
-  create.body = updater("manual");
-  ASSERT_EQ(m_api->handle(create).status, 201);
+  auto manual = api::yaml_document_to_json(updater("manual"));
+  ASSERT_TRUE(manual) << manual.error().message;
+  auto created = m_writes->create("default", *manual);
+  ASSERT_TRUE(created) << created.error().error.message;
   write("a.yaml", updater("web"));
   auto r = sync();
   EXPECT_EQ(r.created, 1u);

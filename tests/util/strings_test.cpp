@@ -1,3 +1,8 @@
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "common/util/json_depth.hpp"
@@ -31,6 +36,59 @@ TEST(UtilStrings, QuoteEscapesAndCuts) {
   EXPECT_EQ(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(quote("x\ny"), "\"x\\x0ay\"");
   EXPECT_EQ(quote("abcdef", 3), "\"abc\"...");
+}
+
+TEST(UtilStrings, AppendQuotedIsQuoteAppended) {
+  const std::vector<std::pair<std::string, std::size_t>> cases = {
+      {"", 200}, {"plain", 200}, {"a\"b\\c", 200}, {"\x01\xff", 200}, {"abcdef", 3}, {"abc", 3}};
+  for (const auto& [text, max] : cases) {
+    std::string out = "prefix ";
+    append_quoted(out, text, max);
+    EXPECT_EQ(out, "prefix " + quote(text, max)) << text;
+  }
+}
+
+TEST(UtilStrings, CaseInsensitiveComparisons) {
+  struct Case {
+    std::string a;
+    std::string b;
+    bool equal;
+    bool starts;   // a starts with b
+    bool contains; // a contains b
+  };
+  const std::vector<Case> cases = {
+      {"Content-Type", "content-type", true, true, true},
+      {"ImageUpdater", "imageupdater", true, true, true},
+      {"kind: ImageUpdater", "IMAGEUPDATER", false, false, true},
+      {"abc", "abcd", false, false, false},
+      {"abc", "", false, true, true},
+      {"", "", true, true, true},
+      {"\xc3\x84", "\xc3\xa4", false, false, false}, // ASCII only: not \u00c4 vs \u00e4
+      {"a-b", "A_B", false, false, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(iequals(c.a, c.b), c.equal) << c.a << " / " << c.b;
+    EXPECT_EQ(iequals(c.b, c.a), c.equal) << c.b << " / " << c.a;
+    EXPECT_EQ(starts_with_icase(c.a, c.b), c.starts) << c.a << " / " << c.b;
+    EXPECT_EQ(contains_icase(c.a, c.b), c.contains) << c.a << " / " << c.b;
+  }
+}
+
+TEST(UtilStrings, DecodeBase64IsStrict) {
+  const std::vector<std::pair<std::string, std::optional<std::string>>> cases = {
+      {"aGVsbG8=", "hello"},
+      {"aGVsbG8", "hello"},
+      {"", ""},
+      {"+/+/", std::string("\xfb\xff\xbf")},
+      {"aGV*bG8=", std::nullopt},
+      {"aGVsb", std::nullopt},     // a dangling character
+      {"YQ=", std::nullopt},       // padding that does not complete the quantum
+      {"aGVs bG8=", std::nullopt}, // no white space
+      {"aGVsbG8-", std::nullopt},  // not the URL alphabet
+  };
+  for (const auto& [text, want] : cases) {
+    EXPECT_EQ(decode_base64(text), want) << text;
+  }
 }
 
 } // namespace

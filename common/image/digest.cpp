@@ -1,38 +1,26 @@
-#include "common/registry/digest.hpp"
+#include "common/image/digest.hpp"
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
+#include "common/util/sha256.hpp"
 
-namespace common::registry {
+namespace common::image {
 namespace {
 
 using util::ErrorKind;
 
-// SHA2Engine::update takes an unsigned length; large inputs go in slices.
-std::string hash(Poco::SHA2Engine::ALGORITHM algorithm, std::string_view bytes) {
-  Poco::SHA2Engine engine(algorithm);
-  constexpr std::size_t k_slice = std::size_t{1} << 30;
-  for (std::size_t pos = 0; pos < bytes.size(); pos += k_slice) {
-    const std::string_view part = bytes.substr(pos, k_slice);
-    engine.update(part.data(), static_cast<unsigned>(part.size()));
-  }
-  return Poco::DigestEngine::digestToHex(engine.digest());
-}
-
 struct Algorithm {
   std::string_view name;
   std::size_t hex_digits;
-  Poco::SHA2Engine::ALGORITHM poco;
+  util::Sha2 sha2;
 };
 
 constexpr Algorithm k_algorithms[] = {
-    {"sha256", 64, Poco::SHA2Engine::SHA_256},
-    {"sha384", 96, Poco::SHA2Engine::SHA_384},
-    {"sha512", 128, Poco::SHA2Engine::SHA_512},
+    {"sha256", 64, util::Sha2::sha256},
+    {"sha384", 96, util::Sha2::sha384},
+    {"sha512", 128, util::Sha2::sha512},
 };
 
 const Algorithm* find_algorithm(std::string_view name) noexcept {
@@ -47,7 +35,7 @@ const Algorithm* find_algorithm(std::string_view name) noexcept {
 } // namespace
 
 std::string sha256_digest(std::string_view bytes) {
-  return "sha256:" + hash(Poco::SHA2Engine::SHA_256, bytes);
+  return "sha256:" + util::sha256_hex(bytes);
 }
 
 util::Result<std::string> digest_like(std::string_view like, std::string_view bytes) {
@@ -62,7 +50,7 @@ util::Result<std::string> digest_like(std::string_view like, std::string_view by
     return util::fail(ErrorKind::invalid_input,
                       "malformed digest \"" + std::string(like.substr(0, 140)) + "\"");
   }
-  return std::string(algorithm->name) + ":" + hash(algorithm->poco, bytes);
+  return std::string(algorithm->name) + ":" + util::sha2_hex(algorithm->sha2, bytes);
 }
 
 bool is_valid_digest(std::string_view digest) noexcept {
@@ -86,4 +74,4 @@ bool is_valid_digest(std::string_view digest) noexcept {
   return true;
 }
 
-} // namespace common::registry
+} // namespace common::image

@@ -1,5 +1,5 @@
-// Content digests ("sha256:<hex>") as registries name manifests and blobs. Hashing is Poco's
-// SHA-2 implementation; nothing here is hand-rolled.
+// Content digests ("sha256:<hex>") as registries name manifests and blobs and Flux names
+// artifacts. Pure; the hashing is util's (OpenSSL EVP).
 #pragma once
 
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "common/util/error.hpp"
 
-namespace common::registry {
+namespace common::image {
 
 // "sha256:" + 64 lower-case hex digits of SHA-256(bytes).
 std::string sha256_digest(std::string_view bytes);
@@ -20,4 +20,4 @@ util::Result<std::string> digest_like(std::string_view like, std::string_view by
 // True for "<sha256|sha384|sha512>:<64|96|128 lower-case hex digits>".
 bool is_valid_digest(std::string_view digest) noexcept;
 
-} // namespace common::registry
+} // namespace common::image

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/registry/digest.hpp"
+#include "common/image/digest.hpp"
 
-namespace common::registry {
+namespace common::image {
 namespace {
 
 struct Vector {
@@ -20,7 +20,7 @@ const Vector k_vectors[] = {
      "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
 };
 
-TEST(RegistryDigest, Sha256KnownVectors) {
+TEST(ImageDigest, Sha256KnownVectors) {
   for (const Vector& v : k_vectors) {
     SCOPED_TRACE(v.input);
     EXPECT_EQ(sha256_digest(v.input), v.digest);
@@ -30,7 +30,7 @@ TEST(RegistryDigest, Sha256KnownVectors) {
   }
 }
 
-TEST(RegistryDigest, OtherAlgorithms) {
+TEST(ImageDigest, OtherAlgorithms) {
   auto sha512 = digest_like("sha512:" + std::string(128, '0'), "abc");
   ASSERT_TRUE(sha512.has_value());
   EXPECT_EQ(*sha512, "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
@@ -57,7 +57,7 @@ const Validity k_validity[] = {
     {"", false},
 };
 
-TEST(RegistryDigest, Validity) {
+TEST(ImageDigest, Validity) {
   for (const Validity& v : k_validity) {
     SCOPED_TRACE(v.digest);
     EXPECT_EQ(is_valid_digest(v.digest), v.valid);
@@ -68,4 +68,4 @@ TEST(RegistryDigest, Validity) {
 }
 
 } // namespace
-} // namespace common::registry
+} // namespace common::image
