@@ -86,9 +86,9 @@ std::string image_status(const store::Object& object,
                   {"strategy", r.strategy},
                   {"constraint", r.constraint}};
     if (r.error) {
-      image["error"] = *r.error;
+      image["error"] = r.error->message;
       if (failed++ == 0) {
-        first_error = r.alias + ": " + *r.error;
+        first_error = r.alias + ": " + r.error->message;
       }
     } else {
       image["tag"] = r.tag;

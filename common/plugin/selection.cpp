@@ -102,13 +102,11 @@ util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::Imag
   for (const auto& r : results) {
     if (r.error) {
       if (failed++ == 0) {
-        // A registry outage is worth retrying (Argo CD will); a bad constraint is not.
-        kind = r.error->find("timed out") != std::string::npos ||
-                       r.error->find("deadline") != std::string::npos
-                   ? util::ErrorKind::transient
-                   : util::ErrorKind::not_found;
+        // The first failure's kind decides: a registry outage is worth retrying (Argo CD
+        // will), a bad constraint is not.
+        kind = r.error->kind;
       }
-      failures += "\n  " + r.updater + " " + r.alias + " (" + r.image + "): " + *r.error;
+      failures += "\n  " + r.updater + " " + r.alias + " (" + r.image + "): " + r.error->message;
     }
   }
   if (failed > 0) {
@@ -148,7 +146,8 @@ std::string fingerprint(const std::vector<resolve::ImageResult>& results) {
   std::vector<std::string> lines;
   lines.reserve(results.size());
   for (const auto& r : results) {
-    lines.push_back(r.repository + "=" + (r.error ? "error:" + *r.error : r.tag + "@" + r.digest));
+    lines.push_back(r.repository + "=" +
+                    (r.error ? "error:" + r.error->message : r.tag + "@" + r.digest));
   }
   std::sort(lines.begin(), lines.end());
   lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
