@@ -12,6 +12,7 @@
 #include "common/api/yaml_json.hpp"
 #include "common/spec/loader.hpp"
 #include "common/util/json_depth.hpp"
+#include "common/util/outcome.hpp"
 #include "common/util/strings.hpp"
 #include "common/yamlscan/scan.hpp"
 
@@ -53,17 +54,19 @@ HttpResponse bad_request(const std::string& message) {
   return status_response(400, "BadRequest", message);
 }
 
-// Store errors with Kubernetes' wording for the kinds clients branch on.
+// Store errors with Kubernetes' wording for the kinds clients branch on (the status is the
+// table's, util::outcome; the messages and AlreadyExists are the API server's).
 HttpResponse store_error(const util::Error& e, const std::string& name, bool creating = false) {
   StatusDetails d = object_details(name);
+  const int code = util::outcome(e.kind).http_status;
   if (e.kind == util::ErrorKind::not_found) {
-    return status_response(404, "NotFound", qualified(name) + " not found", d);
+    return status_response(code, "NotFound", qualified(name) + " not found", d);
   }
   if (e.kind == util::ErrorKind::conflict && creating) {
-    return status_response(409, "AlreadyExists", qualified(name) + " already exists", d);
+    return status_response(code, "AlreadyExists", qualified(name) + " already exists", d);
   }
   if (e.kind == util::ErrorKind::conflict) {
-    return status_response(409, "Conflict",
+    return status_response(code, "Conflict",
                            "Operation cannot be fulfilled on " + qualified(name) +
                                ": the object has been modified; please apply your changes to "
                                "the latest version and try again",

@@ -11,6 +11,7 @@
 #include "common/flux/render.hpp"
 #include "common/resolve/resolver.hpp"
 #include "common/util/file.hpp"
+#include "common/util/outcome.hpp"
 #include "common/util/strings.hpp"
 #include "common/util/time.hpp"
 
@@ -202,9 +203,11 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
 
   for (const auto& r : results) {
     if (r.error) {
-      // image_status summed the failures up in its Ready condition.
+      // image_status summed the failures up in its Ready condition; the first failure's kind
+      // decides whether to retry (a registry outage) or wait for a change (a bad constraint).
       const json& ready = status["conditions"][0];
-      return fail({"ResolveFailed", ready.value("message", "images not resolved"), false});
+      return fail({"ResolveFailed", ready.value("message", "images not resolved"),
+                   !util::retryable(r.error->kind)});
     }
   }
   // The last good reconcile's source revision: if the source is still there (and nothing else
@@ -216,8 +219,7 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   }
   auto fetched = m_sources.fetch(updater, known_revision);
   if (!fetched) {
-    const auto kind = fetched.error().kind;
-    return fail({"SourceFailed", fetched.error().message, kind == ErrorKind::invalid_input});
+    return fail({"SourceFailed", fetched.error().message, !util::retryable(fetched.error().kind)});
   }
   status["source"] = {{"url", fetched->url}, {"revision", fetched->revision}};
   if (!fetched->warnings.empty()) {
@@ -251,13 +253,14 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     // Same source, other inputs changed (a new tag): now the files are needed.
     fetched = m_sources.fetch(updater, "");
     if (!fetched) {
-      const auto kind = fetched.error().kind;
-      return fail({"SourceFailed", fetched.error().message, kind == ErrorKind::invalid_input});
+      return fail(
+          {"SourceFailed", fetched.error().message, !util::retryable(fetched.error().kind)});
     }
   }
   auto overrides = flux::overrides_for(updater, results);
   if (!overrides) {
-    return fail({"ResolveFailed", overrides.error().message, false});
+    return fail(
+        {"ResolveFailed", overrides.error().message, !util::retryable(overrides.error().kind)});
   }
   if (auto unknown = flux::unknown_setters(fetched->files, *overrides, ns); !unknown.empty()) {
     std::string message = unknown.front();
@@ -268,8 +271,8 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
   }
   auto rendered = flux::render(std::move(fetched->files), *overrides);
   if (!rendered) {
-    return fail({"RenderFailed", rendered.error().message,
-                 rendered.error().kind == ErrorKind::invalid_input});
+    return fail(
+        {"RenderFailed", rendered.error().message, !util::retryable(rendered.error().kind)});
   }
   auto bytes = artifact::pack(rendered->files);
   if (!bytes) {
@@ -328,7 +331,7 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     auto pushed = m_pusher->push(oci, *bytes, annotations);
     if (!pushed) {
       return fail({"PushFailed", oci + ": " + pushed.error().message,
-                   pushed.error().kind == ErrorKind::invalid_input});
+                   !util::retryable(pushed.error().kind)});
     }
     const auto colon = oci.rfind(':');
     status["oci"] = {{"repository", oci.substr(0, colon)},

@@ -21,12 +21,14 @@
 //   Ready   True Succeeded | False with reason InvalidSpec, ResolveFailed, SourceFailed,
 //           UnknownSetter, RenderFailed, StorageFailed, PushFailed (message says what and where)
 //   Stalled True (same reason) when retrying cannot help until the spec, secret or source
-//           changes (InvalidSpec, UnknownSetter, RenderFailed, a refused or invalid source)
+//           changes (InvalidSpec, UnknownSetter, and any failure whose error kind
+//           util::retryable says is not worth retrying: util/outcome.hpp)
 // On failure the last good artifact stays published and in status (Flux keeps applying it).
 //
-// Retries: transient failures (registry or git unreachable, storage errors) are returned as
-// errors, so the controller backs off; failures that need a change are written to status and
-// checked again at the interval. A conflict (the object changed meanwhile) is returned as such.
+// Retries: failures util::retryable retries (registry or git unreachable, refused credentials,
+// storage errors) are returned as errors, so the controller backs off; failures that need a change
+// are written to status and checked again at the interval. A conflict (the object changed
+// meanwhile) is returned as such.
 #pragma once
 
 #include <chrono>
