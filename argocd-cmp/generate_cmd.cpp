@@ -21,6 +21,7 @@
 #include "common/resolve/overrides.hpp"
 #include "common/spec/diagnostic.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/outcome.hpp"
 
 extern char** environ; // NOLINT: POSIX; read once, handed to the tools as their environment
 
@@ -73,10 +74,11 @@ std::variant<Specs, int> load_specs(const std::string& dir, const std::string& r
   auto found = plugin::find_specs(dir, settings.specs.value, root, app.namespace_);
   if (!found) {
     log.error("specs: " + found.error().message);
-    return found.error().kind == common::util::ErrorKind::invalid_input ||
-                   found.error().kind == common::util::ErrorKind::not_found
-               ? k_exit_usage
-               : k_exit_render_failed;
+    // A spec path the settings name that does not exist is a bad setting (2), not the "no" that
+    // not_found is for the table; the rest as util::outcome says (bad specs 2, I/O 1).
+    const auto kind = found.error().kind;
+    return kind == common::util::ErrorKind::not_found ? k_exit_usage
+                                                      : common::util::outcome(kind).exit_code;
   }
   for (const auto& d : found->diagnostics) {
     log.log(d.severity == common::spec::Severity::error ? Level::error : Level::warn,

@@ -7,6 +7,7 @@
 #include "common/policy/policy.hpp"
 #include "common/policy/strategy.hpp"
 #include "common/util/file.hpp"
+#include "common/util/outcome.hpp"
 #include "common/util/strings.hpp"
 #include "common/util/time.hpp"
 
@@ -158,7 +159,8 @@ int run_policy(const PolicyArgs& args, const Io& io) {
   }
   if (!chosen) {
     std::fprintf(io.err, "imageupdater-cmp policy: %s\n", chosen.error().message.c_str());
-    return chosen.error().kind == ErrorKind::not_found ? k_exit_failed : k_exit_usage;
+    // no tag qualifies (not_found) is the answer "no", 1; a bad tag list or option is 2.
+    return common::util::outcome(chosen.error().kind).exit_code;
   }
   if (args.explain) {
     std::fprintf(io.err, "chosen: %s\n", chosen->tag.c_str());

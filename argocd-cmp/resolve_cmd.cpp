@@ -67,7 +67,7 @@ void print_table(const std::vector<ImageResult>& results, std::FILE* out) {
       std::fprintf(out, "%-*s  ", static_cast<int>(width[c]), rows[i][c].c_str());
     }
     const auto& r = results[i];
-    std::fprintf(out, "%s\n", r.error ? ("error: " + *r.error).c_str() : r.reason.c_str());
+    std::fprintf(out, "%s\n", r.error ? ("error: " + r.error->message).c_str() : r.reason.c_str());
   }
 }
 
@@ -81,7 +81,8 @@ nlohmann::ordered_json to_json(const ImageResult& r) {
   j["constraint"] = r.constraint;
   j["tag"] = r.tag;
   j["digest"] = r.digest;
-  j["error"] = r.error ? nlohmann::ordered_json(*r.error) : nlohmann::ordered_json(nullptr);
+  // The message only: the key set is the documented output (the kind is not part of it).
+  j["error"] = r.error ? nlohmann::ordered_json(r.error->message) : nlohmann::ordered_json(nullptr);
   j["reason"] = r.reason;
   j["warnings"] = r.warnings;
   return j;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/util/outcome.hpp"
+
 namespace common::api {
 namespace {
 
@@ -67,20 +69,8 @@ HttpResponse success_response(const StatusDetails& details) {
 }
 
 HttpResponse error_response(const util::Error& error, const StatusDetails& details) {
-  switch (error.kind) {
-  case util::ErrorKind::not_found:
-    return status_response(404, "NotFound", error.message, details);
-  case util::ErrorKind::conflict:
-    return status_response(409, "Conflict", error.message, details);
-  case util::ErrorKind::invalid_input:
-    return status_response(400, "BadRequest", error.message, details);
-  case util::ErrorKind::too_large:
-    return status_response(413, "RequestEntityTooLarge", error.message, details);
-  case util::ErrorKind::transient:
-    return status_response(503, "ServiceUnavailable", error.message, details);
-  default:
-    return status_response(500, "InternalError", error.message, details);
-  }
+  const util::Outcome& o = util::outcome(error.kind);
+  return status_response(o.http_status, std::string(o.http_reason), error.message, details);
 }
 
 } // namespace common::api

@@ -38,9 +38,10 @@ HttpResponse status_response(int code, const std::string& reason, const std::str
 // A Success Status (200), as DELETE answers.
 HttpResponse success_response(const StatusDetails& details);
 
-// The response for a store error: not_found 404 NotFound, conflict 409 Conflict,
-// invalid_input 400 BadRequest, too_large 413 RequestEntityTooLarge, transient 503
-// ServiceUnavailable, anything else 500 InternalError. The message is the error's.
+// The response for a store error, with the HTTP status and reason util::outcome gives its kind:
+// not_found 404 NotFound, conflict 409 Conflict, invalid_input 400 BadRequest, too_large 413
+// RequestEntityTooLarge, transient 503 ServiceUnavailable, anything else 500 InternalError. The
+// message is the error's.
 HttpResponse error_response(const util::Error& error, const StatusDetails& details = {});
 
 } // namespace common::api

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "common/util/outcome.hpp"
+
 namespace common::controller {
 
 Controller::Controller(Reconciler& reconciler, ControllerOptions options,
@@ -83,7 +85,7 @@ void Controller::work() {
       if (result->count() > 0) {
         m_queue.add_after(*key, *result);
       }
-    } else if (result.error().kind == util::ErrorKind::conflict) {
+    } else if (util::outcome(result.error().kind).retry == util::Retry::now) {
       outcome = "conflict";
       m_queue.done(*key);
       m_queue.add(*key);

@@ -24,8 +24,9 @@ class Reconciler {
 public:
   virtual ~Reconciler() = default;
   // Reconciles one object. Success: check again after the returned delay (0 = only when told).
-  // An object that no longer exists is a success with 0. Errors: conflict (the object changed
-  // under us) is retried at once; anything else after a backoff.
+  // An object that no longer exists is a success with 0. Errors: a kind util::outcome retries
+  // now (conflict: the object changed under us) is retried at once; anything else after a
+  // backoff (a reconciler records what retrying cannot fix in status and returns success).
   virtual util::Result<std::chrono::nanoseconds> reconcile(const store::Key& key) = 0;
 };
 

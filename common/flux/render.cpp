@@ -6,6 +6,7 @@
 #include "common/manifest/rewrite.hpp"
 #include "common/resolve/overrides.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::flux {
 
@@ -21,9 +22,13 @@ bool is_yaml(const std::string& path) {
 util::Result<manifest::Overrides> overrides_for(const spec::ImageUpdater& updater,
                                                 const std::vector<resolve::ImageResult>& results) {
   std::vector<std::string> failures;
+  util::ErrorKind kind = util::ErrorKind::not_found;
   for (const auto& r : results) {
     if (r.error) {
-      failures.push_back(r.alias + ": " + *r.error);
+      if (failures.empty()) {
+        kind = r.error->kind; // the first failure's, as plugin::overrides_from
+      }
+      failures.push_back(r.alias + ": " + r.error->message);
     }
   }
   if (!failures.empty()) {
@@ -31,16 +36,12 @@ util::Result<manifest::Overrides> overrides_for(const spec::ImageUpdater& update
     for (std::size_t i = 1; i < failures.size(); ++i) {
       message += "; " + failures[i];
     }
-    return util::fail(util::ErrorKind::not_found, message);
+    return util::fail(kind, message);
   }
   manifest::Overrides overrides;
   const bool images = updater.fluxcd && updater.fluxcd->update.strategy == "SettersAndImages";
   if (images) {
-    auto from = resolve::overrides_from(results, {});
-    if (!from) {
-      return std::unexpected(from.error());
-    }
-    overrides = std::move(*from);
+    overrides = IU_TRY(resolve::overrides_from(results, {}));
   }
   const std::string ns =
       updater.metadata.namespace_.empty() ? "default" : updater.metadata.namespace_;
@@ -54,10 +55,7 @@ util::Result<manifest::Overrides> overrides_for(const spec::ImageUpdater& update
 }
 
 util::Result<RenderResult> render(util::Tree files, const manifest::Overrides& overrides) {
-  auto rewriter = manifest::Rewriter::create(overrides);
-  if (!rewriter) {
-    return std::unexpected(rewriter.error());
-  }
+  const manifest::Rewriter rewriter = IU_TRY(manifest::Rewriter::create(overrides));
   RenderResult out;
   std::sort(files.begin(), files.end(),
             [](const util::TreeFile& a, const util::TreeFile& b) { return a.path < b.path; });
@@ -65,13 +63,10 @@ util::Result<RenderResult> render(util::Tree files, const manifest::Overrides& o
     if (!is_yaml(f.path)) {
       continue;
     }
-    auto rewritten = rewriter->rewrite(f.content, f.path);
-    if (!rewritten) {
-      return std::unexpected(rewritten.error());
-    }
-    if (rewritten->changed()) {
-      f.content = std::move(rewritten->output);
-      out.changes.push_back(std::move(rewritten->changes));
+    manifest::RewriteResult rewritten = IU_TRY(rewriter.rewrite(f.content, f.path));
+    if (rewritten.changed()) {
+      f.content = std::move(rewritten.output);
+      out.changes.push_back(std::move(rewritten.changes));
     }
   }
   out.files = std::move(files);

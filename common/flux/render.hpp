@@ -21,7 +21,8 @@ namespace common::flux {
 // digest (Flux's default digestReflectionPolicy: Never, so "ns:alias" writes name:tag and
 // "ns:alias:digest" writes ""). With update.strategy SettersAndImages, also the image overrides
 // resolve::overrides_from gives (workloads, Kustomize images:, as for Argo CD). Fails when any
-// image failed to resolve (the error lists every failure: nothing half-updated is published).
+// image failed to resolve, with the first failure's kind (the error lists every failure:
+// nothing half-updated is published).
 util::Result<manifest::Overrides> overrides_for(const spec::ImageUpdater& updater,
                                                 const std::vector<resolve::ImageResult>& results);
 

@@ -12,6 +12,7 @@
 #include "common/image/digest.hpp"
 #include "common/spec/loader.hpp"
 #include "common/util/file.hpp"
+#include "common/util/outcome.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::generator {
@@ -21,10 +22,10 @@ namespace {
 using nlohmann::json;
 using util::ErrorKind;
 
-// Whether retrying an error of `kind` cannot help until something is changed.
-// TODO(merge): use util outcome table
+// Whether retrying an error of `kind` cannot help until something is changed: the outcome
+// table's answer (util/outcome.hpp), the same for every stage.
 bool stalls(ErrorKind kind) {
-  return kind == ErrorKind::invalid_input;
+  return !util::retryable(kind);
 }
 
 Failure failure(std::string reason, util::Error error, bool stalled) {
@@ -112,6 +113,7 @@ std::chrono::nanoseconds interval_of(const Loaded& loaded,
 Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& invalid) {
   Resolved out;
   std::size_t failed = 0;
+  bool any_retryable = false;
   std::string first_error;
   for (const resolve::ImageResult& r : results) {
     status::ImageResult image;
@@ -122,9 +124,10 @@ Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& 
     image.constraint = r.constraint;
     image.warnings = r.warnings;
     if (r.error) {
-      image.error = *r.error;
+      image.error = r.error->message;
+      any_retryable = any_retryable || !stalls(r.error->kind);
       if (failed++ == 0) {
-        first_error = r.alias + ": " + *r.error;
+        first_error = r.alias + ": " + r.error->message;
       }
     } else {
       image.tag = r.tag;
@@ -136,9 +139,10 @@ Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& 
   if (!invalid.empty()) {
     out.outcome = {status::Progress::stalled, "InvalidSpec", invalid};
   } else if (failed > 0) {
-    // TODO(merge): use util outcome table (a resolve failure's kind decides retrying vs stalled;
-    // every one is retried today).
-    out.outcome = {status::Progress::retrying, "ResolveFailed",
+    // Retried while any failure may pass by itself (an outage); stalled when every one needs a
+    // change (a constraint no tag satisfies, an invalid pattern).
+    out.outcome = {any_retryable ? status::Progress::retrying : status::Progress::stalled,
+                   "ResolveFailed",
                    std::to_string(failed) + " of " + std::to_string(results.size()) +
                        " images not resolved; first: " + first_error};
   } else {
@@ -182,7 +186,8 @@ Staged<std::string> render(const spec::ImageUpdater& updater,
                            const std::string& namespace_) {
   auto overrides = flux::overrides_for(updater, results);
   if (!overrides) {
-    return std::unexpected(failure("ResolveFailed", std::move(overrides.error()), false));
+    const bool stalled = stalls(overrides.error().kind);
+    return std::unexpected(failure("ResolveFailed", std::move(overrides.error()), stalled));
   }
   if (auto unknown = flux::unknown_setters(files, *overrides, namespace_); !unknown.empty()) {
     std::string message = unknown.front();

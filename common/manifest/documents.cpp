@@ -29,7 +29,7 @@ util::Result<Filtered> drop_documents(std::string_view text, std::string_view fi
   for (;;) {
     auto next = scanner.next();
     if (!next) {
-      return util::fail(next.error().kind, std::string(file) + ": " + next.error().message);
+      return std::unexpected(util::in_file(std::move(next.error()), file));
     }
     if (!*next) {
       break;

@@ -6,6 +6,7 @@
 #include "common/image/reference.hpp"
 #include "common/manifest/detail.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::manifest {
 namespace {
@@ -15,20 +16,6 @@ using util::ErrorKind;
 std::size_t line_of(std::string_view text, std::size_t offset) {
   return 1 + static_cast<std::size_t>(std::count(
                  text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-}
-
-// "line L, ..." from the scanner's message, 0 when it has none.
-std::size_t error_line(std::string_view message) {
-  constexpr std::string_view prefix = "line ";
-  if (!message.starts_with(prefix)) {
-    return 0;
-  }
-  std::size_t line = 0;
-  for (std::size_t i = prefix.size(); i < message.size() && message[i] >= '0' && message[i] <= '9';
-       ++i) {
-    line = line * 10 + static_cast<std::size_t>(message[i] - '0');
-  }
-  return line;
 }
 
 // Whether "{{" at `pos` of `line` is outside quotes and comments (a rough lexer of one line:
@@ -60,7 +47,9 @@ bool unquoted_template(std::string_view line, std::size_t pos) {
 // error's line holds "{{" outside quotes: that, not the scanner's complaint, is the cause.
 util::Error scan_error(std::string_view text, std::string_view file, std::size_t doc_start,
                        util::Error error) {
-  const std::size_t last_line = error_line(error.message);
+  // The scanner's line (0 = unknown: every line to the end is looked at).
+  const std::size_t last_line =
+      error.where && error.where->line > 0 ? static_cast<std::size_t>(error.where->line) : 0;
   std::size_t line = line_of(text, doc_start);
   std::size_t pos = doc_start;
   // Start at the beginning of the line that holds doc_start.
@@ -75,10 +64,10 @@ util::Error scan_error(std::string_view text, std::string_view file, std::size_t
          at = content.find("{{", at + 2)) {
       if (unquoted_template(content, at)) {
         std::string_view shown = util::trim(content);
-        return util::Error{ErrorKind::invalid_input,
-                           std::string(file) + ":" + std::to_string(line) +
-                               ": Helm template syntax (\"{{\") in " + util::quote(shown, 120) +
-                               ": render the chart before injecting images"};
+        return util::located(ErrorKind::invalid_input,
+                             util::at_line(std::string(file), static_cast<int>(line)),
+                             "Helm template syntax (\"{{\") in " + util::quote(shown, 120) +
+                                 ": render the chart before injecting images");
       }
     }
     if (nl == std::string_view::npos) {
@@ -87,8 +76,8 @@ util::Error scan_error(std::string_view text, std::string_view file, std::size_t
     pos = nl + 1;
     ++line;
   }
-  error.message = std::string(file) + ": " + error.message;
-  return error;
+  // "<file>: line L, column C: ..." (the scanner's words), and the file in the location.
+  return util::in_file(std::move(error), file);
 }
 
 util::Result<FileChanges> run(const Rewriter::Prepared& prepared, std::string_view text,
@@ -116,9 +105,7 @@ util::Result<FileChanges> run(const Rewriter::Prepared& prepared, std::string_vi
     }
     const yamlscan::Document& doc = **next;
     plan.clear();
-    if (auto ok = detail::plan_document(doc, text, file, prepared, cache, plan); !ok) {
-      return std::unexpected(std::move(ok.error()));
-    }
+    IU_TRY(detail::plan_document(doc, text, file, prepared, cache, plan));
     for (const detail::Edit& edit : plan.edits) {
       emit(edit.begin);
       if (!edit.text.empty()) {
@@ -146,9 +133,7 @@ util::Result<Rewriter> Rewriter::create(Overrides overrides, RewriteOptions opti
   prepared->options = options;
   for (std::size_t i = 0; i < overrides.images.size(); ++i) {
     const ImageOverride& o = overrides.images[i];
-    if (auto ok = validate(o); !ok) {
-      return std::unexpected(std::move(ok.error()));
-    }
+    IU_TRY(validate(o));
     Prepared::Image image;
     image.normalized = image::parse_reference(o.repository)->name();
     if (o.new_name) {
@@ -187,13 +172,9 @@ const Overrides& Rewriter::overrides() const noexcept {
 util::Result<RewriteResult> Rewriter::rewrite(std::string_view text, std::string_view file) const {
   RewriteResult result;
   result.output.reserve(text.size() + 64);
-  auto changes = run(
+  result.changes = IU_TRY(run(
       *m_prepared, text, file, [&result](std::string_view piece) { result.output.append(piece); },
-      &result.matches);
-  if (!changes) {
-    return std::unexpected(std::move(changes.error()));
-  }
-  result.changes = std::move(*changes);
+      &result.matches));
   return result;
 }
 
@@ -204,11 +185,7 @@ util::Result<FileChanges> Rewriter::rewrite_stream(std::string_view text, std::s
 
 util::Result<RewriteResult> rewrite(std::string_view text, std::string_view file,
                                     const Overrides& overrides) {
-  auto rewriter = Rewriter::create(overrides);
-  if (!rewriter) {
-    return std::unexpected(std::move(rewriter.error()));
-  }
-  return rewriter->rewrite(text, file);
+  return IU_TRY(Rewriter::create(overrides)).rewrite(text, file);
 }
 
 } // namespace common::manifest

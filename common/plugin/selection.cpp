@@ -98,7 +98,8 @@ std::string fingerprint(const std::vector<resolve::ImageResult>& results) {
   std::vector<std::string> lines;
   lines.reserve(results.size());
   for (const auto& r : results) {
-    lines.push_back(r.repository + "=" + (r.error ? "error:" + *r.error : r.tag + "@" + r.digest));
+    lines.push_back(r.repository + "=" +
+                    (r.error ? "error:" + r.error->message : r.tag + "@" + r.digest));
   }
   std::sort(lines.begin(), lines.end());
   lines.erase(std::unique(lines.begin(), lines.end()), lines.end());

@@ -87,9 +87,12 @@ TagPattern& TagPattern::operator=(TagPattern&&) noexcept = default;
 TagPattern::~TagPattern() = default;
 
 util::Result<TagPattern> TagPattern::compile(std::string_view pattern, std::string_view extract) {
+  // The option at fault is also the error's field, for callers that map it to their own path.
   const auto bad_extract = [&](const std::string& why) {
-    return util::fail(util::ErrorKind::invalid_input,
-                      "invalid filterTags.extract " + util::quote(extract) + ": " + why);
+    return std::unexpected(
+        util::Error(util::ErrorKind::invalid_input,
+                    "invalid filterTags.extract " + util::quote(extract) + ": " + why,
+                    util::at_field("filterTags.extract")));
   };
   if (pattern.empty() && !extract.empty()) {
     return bad_extract("it needs a filterTags.pattern to take groups from");
@@ -98,8 +101,10 @@ util::Result<TagPattern> TagPattern::compile(std::string_view pattern, std::stri
   std::string error;
   out.m_regexp = compile_regexp(pattern, error);
   if (!out.m_regexp) {
-    return util::fail(util::ErrorKind::invalid_input,
-                      "invalid filterTags.pattern " + util::quote(pattern) + ": " + error);
+    return std::unexpected(
+        util::Error(util::ErrorKind::invalid_input,
+                    "invalid filterTags.pattern " + util::quote(pattern) + ": " + error,
+                    util::at_field("filterTags.pattern")));
   }
   if (extract.empty()) {
     return out;

@@ -42,6 +42,8 @@ private:
 // collapses every tag into one value), "${" without its '}' or with an empty name, and an
 // extract without a pattern. A group that exists but did not take part in the match expands to
 // nothing, as in Go. Names are ASCII letters, digits and '_' (Go also takes Unicode letters).
+// Errors (invalid_input) carry the option at fault as their field ("filterTags.pattern" or
+// "filterTags.extract", Flux's names) in Error::where.
 class TagPattern {
 public:
   static util::Result<TagPattern> compile(std::string_view pattern, std::string_view extract);

@@ -70,6 +70,7 @@ public:
   // a digest strategy without a tag to track. Where the anchors silently match nothing we fail
   // instead: an allow_tags that is neither "", "any" nor "regexp:..."; an extract naming a
   // group the pattern does not have, an unterminated "${", or an extract without a pattern.
+  // Filter errors name their option in Error::where->field (TagPattern::compile).
   static util::Result<Policy> compile(const Options& options);
 
   // Chooses among the tags. When `explain` is given, one verdict per input tag is appended, in

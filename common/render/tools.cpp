@@ -6,6 +6,7 @@
 #include "common/util/dir.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 #include "common/yamlscan/scan.hpp"
 
 namespace common::render {
@@ -55,10 +56,11 @@ std::vector<std::string> stderr_lines(const process::Output& out) {
   return lines;
 }
 
-// Runs a tool in the app directory; only a clean exit yields its output.
-util::Result<process::Output> run_tool(const std::string& app_dir, std::vector<std::string> argv,
-                                       const std::string& shown, const RenderOptions& options,
-                                       process::Runner& runner) {
+// Runs a tool in the app directory: its output whatever its exit status (the runner's own
+// failures, such as a timeout, are errors).
+util::Result<process::Output> start_tool(const std::string& app_dir, std::vector<std::string> argv,
+                                         const std::string& shown, const RenderOptions& options,
+                                         process::Runner& runner) {
   process::Command command;
   command.argv = std::move(argv);
   command.cwd = app_dir;
@@ -66,15 +68,23 @@ util::Result<process::Output> run_tool(const std::string& app_dir, std::vector<s
   command.timeout = options.timeout;
   command.max_stdout = options.max_output;
   command.max_stderr = std::max<std::size_t>(options.max_error_tail, 1) * 4;
-  auto ran = runner.run(command);
-  if (!ran) {
-    return util::fail(ran.error().kind, shown + ": " + ran.error().message);
-  }
-  if (!ran->success()) {
+  return util::with_context(runner.run(command), shown);
+}
+
+// Only a clean exit yields the tool's output; any other is an error quoting its stderr's tail.
+util::Result<process::Output> finish_tool(util::Result<process::Output> ran,
+                                          const std::string& shown, const RenderOptions& options) {
+  if (ran && !ran->success()) {
     return util::fail(ErrorKind::invalid_input, shown + " " + ran->status_text() + ":\n" +
                                                     stderr_tail(*ran, options.max_error_tail));
   }
-  return std::move(*ran);
+  return ran;
+}
+
+util::Result<process::Output> run_tool(const std::string& app_dir, std::vector<std::string> argv,
+                                       const std::string& shown, const RenderOptions& options,
+                                       process::Runner& runner) {
+  return finish_tool(start_tool(app_dir, std::move(argv), shown, options, runner), shown, options);
 }
 
 util::Result<void> check_option_value(const std::string& what, const std::string& value) {
@@ -110,11 +120,8 @@ struct ChartDependency {
 // Chart.yaml's dependencies (name, repository), read with the position-keeping scanner; none
 // when the file has no such list. Fails (invalid_input) when Chart.yaml does not parse.
 util::Result<std::vector<ChartDependency>> chart_dependencies(const std::string& app_dir) {
-  auto text = util::read_file(app_dir + "/Chart.yaml", std::size_t{4} << 20);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
-  yamlscan::Scanner scanner(*text);
+  const std::string text = IU_TRY(util::read_file(app_dir + "/Chart.yaml", std::size_t{4} << 20));
+  yamlscan::Scanner scanner(text);
   auto doc = scanner.next();
   if (!doc) {
     return util::fail(ErrorKind::invalid_input, "Chart.yaml: " + doc.error().message);
@@ -140,10 +147,10 @@ util::Result<std::vector<ChartDependency>> chart_dependencies(const std::string&
   return out;
 }
 
-bool missing_dependencies(const std::string& helm_error) {
-  return helm_error.find("found in Chart.yaml, but missing in charts/ directory") !=
+bool missing_dependencies(const std::string& helm_stderr) {
+  return helm_stderr.find("found in Chart.yaml, but missing in charts/ directory") !=
              std::string::npos ||
-         helm_error.find("found in requirements.yaml, but missing in charts") != std::string::npos;
+         helm_stderr.find("found in requirements.yaml, but missing in charts") != std::string::npos;
 }
 
 // `helm dependency build`, after checking that every file:// dependency lies inside the
@@ -151,20 +158,14 @@ bool missing_dependencies(const std::string& helm_error) {
 util::Result<void> build_dependencies(const std::string& app_dir, const std::string& root,
                                       const std::string& helm, const RenderOptions& options,
                                       process::Runner& runner) {
-  auto deps = chart_dependencies(app_dir);
-  if (!deps) {
-    return std::unexpected(deps.error());
-  }
+  const std::vector<ChartDependency> deps = IU_TRY(chart_dependencies(app_dir));
   std::string listed;
-  for (const auto& dep : *deps) {
+  for (const auto& dep : deps) {
     listed += (listed.empty() ? "" : ", ") + dep.name + " (" +
               (dep.repository.empty() ? std::string("no repository") : dep.repository) + ")";
     if (dep.repository.starts_with("file://")) {
-      auto where = resolve_inside(root, app_dir, dep.repository.substr(7),
-                                  "Chart.yaml dependency " + dep.name + " repository");
-      if (!where) {
-        return std::unexpected(where.error());
-      }
+      IU_TRY(resolve_inside(root, app_dir, dep.repository.substr(7),
+                            "Chart.yaml dependency " + dep.name + " repository"));
     }
   }
   auto built =
@@ -235,9 +236,7 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const std::string
   for (auto ok : {check_option_value("helm-release-name", options.helm_release_name),
                   check_option_value("helm-namespace", options.helm_namespace),
                   check_option_value("kube-version", options.kube_version)}) {
-    if (!ok) {
-      return std::unexpected(ok.error());
-    }
+    IU_TRY(ok);
   }
   // Argo CD's order (util/helm/cmd.go template): name, namespace, kube version, --set,
   // --set-string, values files, API versions, --include-crds.
@@ -264,16 +263,11 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const std::string
   for (const auto& file : options.helm_values_files) {
     // Inside the repository, symlinks followed (Argo CD: "resolved to outside repository
     // root"); an absolute path is relative to the repository root.
-    auto resolved = resolve_inside(root, app_dir, file, "helm-values-files");
-    if (!resolved) {
-      return std::unexpected(resolved.error());
-    }
-    argv.insert(argv.end(), {"--values", *resolved});
+    argv.insert(argv.end(),
+                {"--values", IU_TRY(resolve_inside(root, app_dir, file, "helm-values-files"))});
   }
   for (const auto& api : options.kube_api_versions) {
-    if (auto ok = check_option_value("kube-api-versions", api); !ok) {
-      return std::unexpected(ok.error());
-    }
+    IU_TRY(check_option_value("kube-api-versions", api));
     argv.insert(argv.end(), {"--api-versions", api});
   }
   if (!options.helm_skip_crds) {
@@ -282,15 +276,16 @@ util::Result<Rendered> render_helm(const std::string& app_dir, const std::string
   Rendered out;
   out.mode = RenderMode::helm;
   out.command = argv;
-  auto ran = run_tool(app_dir, argv, "helm template", options, runner);
-  if (!ran && missing_dependencies(ran.error().message)) {
-    // As Argo CD: the chart's dependencies are not vendored; build them and template again.
-    if (auto built = build_dependencies(app_dir, root, *helm, options, runner); !built) {
-      return std::unexpected(built.error());
-    }
+  auto ran = start_tool(app_dir, argv, "helm template", options, runner);
+  // helm's own words on stderr (before they become an error message) tell a chart whose
+  // dependencies are not vendored.
+  if (ran && !ran->success() && missing_dependencies(ran->stderr_data)) {
+    // As Argo CD: build them and template again.
+    IU_TRY(build_dependencies(app_dir, root, *helm, options, runner));
     out.warnings.push_back("helm dependency build: the chart's dependencies were not in charts/");
-    ran = run_tool(app_dir, argv, "helm template", options, runner);
+    ran = start_tool(app_dir, argv, "helm template", options, runner);
   }
+  ran = finish_tool(std::move(ran), "helm template", options);
   if (!ran) {
     return std::unexpected(ran.error());
   }

@@ -14,13 +14,11 @@ util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::Imag
   for (const auto& r : results) {
     if (r.error) {
       if (failed++ == 0) {
-        // A registry outage is worth retrying (Argo CD will); a bad constraint is not.
-        kind = r.error->find("timed out") != std::string::npos ||
-                       r.error->find("deadline") != std::string::npos
-                   ? util::ErrorKind::transient
-                   : util::ErrorKind::not_found;
+        // The first failure's kind decides: a registry outage is worth retrying (Argo CD
+        // will), a bad constraint is not.
+        kind = r.error->kind;
       }
-      failures += "\n  " + r.updater + " " + r.alias + " (" + r.image + "): " + *r.error;
+      failures += "\n  " + r.updater + " " + r.alias + " (" + r.image + "): " + r.error->message;
     }
   }
   if (failed > 0) {

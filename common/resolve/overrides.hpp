@@ -16,8 +16,10 @@ struct OverrideOptions {
 };
 
 // The overrides to inject for resolved images: per repository (normalised), the chosen tag, and
-// the digest for the `digest` strategy or when pin_digests. Fails (not_found, or the first
-// failed image's kind) when any image failed, listing every failure; fails (conflict) when two
+// the digest for the `digest` strategy or when pin_digests. Fails with the first failed image's
+// kind (transient for a registry outage or deadline, invalid_input for a bad constraint,
+// not_found when no tag qualifies, ...) when any image failed, listing every failure; fails
+// (conflict) when two
 // images of one repository resolved to different references, naming both. Two entries that
 // agree become one override. Overrides are labelled "namespace/name alias".
 util::Result<manifest::Overrides> overrides_from(const std::vector<resolve::ImageResult>& results,

@@ -129,13 +129,13 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
 
   auto policy = policy::Policy::compile(settings.policy);
   if (!policy) {
-    r.error = policy.error().message;
+    r.error = std::move(policy.error());
     return r;
   }
   const Target target{entry.spec.ref, settings.credentials};
   auto listed = source.list_tags(target);
   if (!listed) {
-    r.error = listed.error().message;
+    r.error = std::move(listed.error());
     return r;
   }
   if (!listed->warning.empty()) {
@@ -150,7 +150,7 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
     auto timed = with_build_times(*policy, std::move(tags), source, target, settings.platforms,
                                   options.jobs, r.warnings);
     if (!timed) {
-      r.error = timed.error().message;
+      r.error = std::move(timed.error());
       return r;
     }
     tags = std::move(*timed);
@@ -158,7 +158,7 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
 
   auto chosen = policy->select(tags);
   if (!chosen) {
-    r.error = chosen.error().message;
+    r.error = std::move(chosen.error());
     return r;
   }
   std::optional<util::Timestamp> created;
@@ -171,7 +171,8 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
   if (options.fetch_digest) {
     auto digest = source.digest(target, chosen->tag);
     if (!digest) {
-      r.error = "tag " + chosen->tag + " chosen, but its digest: " + digest.error().message;
+      r.error = util::with_context(std::move(digest.error()),
+                                   "tag " + chosen->tag + " chosen, but its digest");
       return r;
     }
     r.digest = *digest;

@@ -10,6 +10,7 @@
 
 #include "common/resolve/tag_source.hpp"
 #include "common/spec/model.hpp"
+#include "common/util/error.hpp"
 
 namespace common::resolve {
 
@@ -22,7 +23,9 @@ struct ImageResult {
   std::string constraint; // "" when the strategy takes none
   std::string tag;        // "" on error
   std::string digest;     // "sha256:..." ("" on error)
-  std::optional<std::string> error;
+  // Why this image has no tag: the kind of the policy's, registry's or cache's error (retry,
+  // exit code and status follow it: util/outcome.hpp) and its message, as shown to users.
+  std::optional<util::Error> error;
   std::string reason; // on success: how the tag was chosen ("highest of 53 tags satisfying ^1.0")
   std::vector<std::string> warnings; // stale cache, skipped metadata, ...
 };
@@ -40,7 +43,9 @@ struct ResolveOptions {
 };
 
 // Resolves every image of one updater, in the order of spec.images. Never fails as a whole:
-// each image carries its own error ("no tag qualifies among 53 tags: ...", a registry error).
+// each image carries its own error ("no tag qualifies among 53 tags: ...", a registry error),
+// with the kind its source gave (a bad constraint invalid_input, no qualifying tag not_found,
+// a registry outage or deadline transient, refused credentials auth).
 // The source must be thread-safe when options.jobs > 1.
 std::vector<ImageResult> resolve_updater(const spec::ImageUpdater& updater, TagSource& source,
                                          const ResolveOptions& options = {});

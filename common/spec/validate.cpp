@@ -408,13 +408,14 @@ private:
     options.filter_pattern = filter.pattern;
     options.filter_extract = filter.extract;
     if (auto compiled = policy::Policy::compile(options); !compiled) {
-      // policy names the part at fault ("invalid filterTags.extract ...").
-      const std::string& message = compiled.error().message;
-      bool extract = message.find("filterTags.extract") != std::string::npos;
-      error(extract ? "spec.fluxcd.filterTags.extract" : pattern,
-            message.find("filterTags") != std::string::npos
-                ? message
-                : "invalid filterTags " + quote(filter.pattern) + ": " + message);
+      // policy names the option at fault as the error's field ("filterTags.extract"), and its
+      // message already says which it is.
+      const util::Error& e = compiled.error();
+      if (e.where && e.where->field.starts_with("filterTags.")) {
+        error("spec.fluxcd." + e.where->field, e.message);
+      } else {
+        error(pattern, "invalid filterTags " + quote(filter.pattern) + ": " + e.message);
+      }
     }
   }
 

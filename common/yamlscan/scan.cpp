@@ -49,8 +49,11 @@ util::Result<std::optional<Document>> Scanner::next() {
   } catch (const detail::Failure& failure) {
     // Thrown only inside this module (see parser.hpp); the scanner is done after an error.
     m_done = true;
-    return util::fail(failure.kind, "line " + std::to_string(failure.at.line) + ", column " +
-                                        std::to_string(failure.at.column) + ": " + failure.what);
+    // "line L, column C: what", with the line and column also in the error's location.
+    return util::fail_at(
+        failure.kind,
+        util::at_line("", static_cast<int>(failure.at.line), static_cast<int>(failure.at.column)),
+        failure.what);
   }
 }
 

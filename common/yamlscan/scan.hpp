@@ -13,11 +13,12 @@
 // (kept as nodes, never expanded: an alias bomb costs one node per alias), directives ("%YAML"),
 // document markers ("---", "..."), comments, CRLF line ends, a UTF-8 BOM.
 //
-// Errors (invalid_input) name the line and column (1-based) and what was expected; the scanner
-// never reads past the buffer, never recurses without bound (nesting deeper than
-// Limits::max_depth is an error), and bounds the node count per document. The limits give
-// too_large errors. A NUL byte is an error (YAML does not allow it) where the scanner reaches it.
-// Bytes are not checked for valid UTF-8 (they are carried through as they are).
+// Errors (invalid_input) name the line and column (1-based; also in Error::where, without a
+// file: the caller adds it) and what was expected; the scanner never reads past the buffer,
+// never recurses without bound (nesting deeper than Limits::max_depth is an error), and bounds
+// the node count per document. The limits give too_large errors. A NUL byte is an error (YAML does
+// not allow it) where the scanner reaches it. Bytes are not checked for valid UTF-8 (they are
+// carried through as they are).
 //
 // Not handled beyond the syntax: tag handles are not resolved, aliases are not expanded (an
 // alias to an anchor not defined before it in the document is an error), merge keys ("<<") are

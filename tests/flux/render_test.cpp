@@ -91,7 +91,7 @@ TEST(Flux, SettersAndImagesAlsoRewritesGovernedWorkloadImages) {
 
 TEST(Flux, AnyFailedImageFailsTheWholeRender) {
   auto failed = result("api", "");
-  failed.error = "no tag qualifies among 3 tags";
+  failed.error = util::Error(util::ErrorKind::not_found, "no tag qualifies among 3 tags");
   auto overrides = overrides_for(updater(), {result("web", "1.2.0"), failed});
   ASSERT_FALSE(overrides);
   EXPECT_NE(overrides.error().message.find("api: no tag qualifies"), std::string::npos);

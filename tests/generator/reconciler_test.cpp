@@ -275,6 +275,27 @@ TEST_F(GeneratorTest, AnOciAnnotationOutsideTheNamespacesRepositoriesIsRefused) 
   }
 }
 
+// Whether a failed resolve is retried is the table's call on the error's kind (util/outcome.hpp),
+// not a rule of the reconciler: no qualifying tag waits for the interval, an outage backs off.
+TEST_F(GeneratorTest, ResolveFailuresRetryOrStallByKind) {
+  create("web", k_flux_spec);
+  m_tags.tags = {"0.1.0"}; // nothing satisfies >=1.0.0: not_found
+  auto none = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(none) << "stalled: checked again at the interval, " << none.error().message;
+  EXPECT_EQ(*none, std::chrono::nanoseconds(2min));
+  json s = status("web");
+  ASSERT_EQ(s["conditions"].size(), 2u) << s.dump(2);
+  EXPECT_EQ(s["conditions"][0]["reason"], "ResolveFailed");
+  EXPECT_EQ(s["conditions"][1]["type"], "Stalled");
+
+  m_tags.down = true; // transient
+  auto down = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_FALSE(down) << "backed off";
+  EXPECT_EQ(down.error().kind, util::ErrorKind::transient);
+  s = status("web");
+  EXPECT_EQ(s["conditions"].size(), 1u) << s.dump(2);
+}
+
 } // namespace
 } // namespace common::generator
 

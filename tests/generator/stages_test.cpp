@@ -35,7 +35,7 @@ store::Object object_named(const std::string& name,
   return o;
 }
 
-resolve::ImageResult image(const std::string& alias, std::optional<std::string> error = {}) {
+resolve::ImageResult image(const std::string& alias, std::optional<util::Error> error = {}) {
   resolve::ImageResult r;
   r.alias = alias;
   r.image = "127.0.0.1:5000/demo/" + alias;
@@ -91,11 +91,19 @@ TEST(Resolved, OutcomeAndImagesOfTheResults) {
   };
   const std::vector<Case> cases = {
       {{image("web"), image("db")}, "", status::Progress::ready, "Resolved", "2 images resolved"},
-      {{image("web"), image("db", "connection refused"), image("mq", "no tag")},
+      {{image("web"), image("db", util::Error(util::ErrorKind::transient, "connection refused")),
+        image("mq", util::Error(util::ErrorKind::not_found, "no tag"))},
        "",
        status::Progress::retrying,
        "ResolveFailed",
        "2 of 3 images not resolved; first: db: connection refused"},
+      // Stalled when no failure can pass by itself (the outcome table: not_found, invalid_input).
+      {{image("web", util::Error(util::ErrorKind::not_found, "no tag qualifies")),
+        image("db", util::Error(util::ErrorKind::invalid_input, "bad range"))},
+       "",
+       status::Progress::stalled,
+       "ResolveFailed",
+       "2 of 2 images not resolved; first: web: no tag qualifies"},
       {{},
        "the stored spec is not valid; x: y",
        status::Progress::stalled,
@@ -110,7 +118,9 @@ TEST(Resolved, OutcomeAndImagesOfTheResults) {
     ASSERT_EQ(r.images.size(), c.results.size());
     for (std::size_t i = 0; i < r.images.size(); ++i) {
       EXPECT_EQ(r.images[i].alias, c.results[i].alias);
-      EXPECT_EQ(r.images[i].error, c.results[i].error);
+      EXPECT_EQ(r.images[i].error, c.results[i].error
+                                       ? std::optional<std::string>(c.results[i].error->message)
+                                       : std::nullopt);
       EXPECT_EQ(r.images[i].tag, c.results[i].tag);
     }
   }
@@ -172,7 +182,9 @@ TEST(Render, RewritesPacksAndSaysWhyNot) {
   ASSERT_TRUE(files) << files.error().message;
   EXPECT_NE((*files)[0].content.find("demo/web:1.2.0"), std::string::npos);
 
-  auto missing = render(*loaded.updater, {image("web", "down")}, k_files, "demo");
+  auto missing =
+      render(*loaded.updater, {image("web", util::Error(util::ErrorKind::transient, "down"))},
+             k_files, "demo");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().reason, "ResolveFailed");
   EXPECT_FALSE(missing.error().stalled);

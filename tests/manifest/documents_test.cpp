@@ -71,6 +71,9 @@ TEST(DropDocuments, BadYamlNamesTheFileAndLine) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().kind, util::ErrorKind::invalid_input);
   EXPECT_TRUE(r.error().message.starts_with("rendered: line 3")) << r.error().message;
+  ASSERT_TRUE(r.error().where);
+  EXPECT_EQ(r.error().where->file, "rendered");
+  EXPECT_EQ(r.error().where->line, 3);
 }
 
 } // namespace

@@ -333,6 +333,37 @@ TEST(Rewrite, ScanErrorsNameTheFile) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
   EXPECT_TRUE(result.error().message.starts_with("bad.yaml: line ")) << result.error().message;
+  ASSERT_TRUE(result.error().where);
+  EXPECT_EQ(result.error().where->file, "bad.yaml");
+  EXPECT_EQ(result.error().where->line, 1) << "the unclosed '[', carried as a location";
+  EXPECT_TRUE(result.error().message.starts_with(
+      "bad.yaml: line 1, column " + std::to_string(result.error().where->column) + ": "))
+      << result.error().message;
+}
+
+// The scanner's line (Error::where, not its message) bounds the search for Helm template syntax:
+// "{{" after the failing line is not the cause, "{{" before it is.
+TEST(Rewrite, HelmSyntaxIsFoundUpToTheScannersLine) {
+  struct LineCase {
+    const char* text;
+    const char* starts; // the message's start
+    int line;
+  };
+  const std::vector<LineCase> cases{
+      {"a: {{ .Values.x }}\nb: [1\n", "in.yaml:1: Helm template syntax", 1},
+      {"a: [1\nb: 2\n---\nc: {{ .Values.x }}\n", "in.yaml: line ", 0},
+  };
+  for (const auto& c : cases) {
+    auto result = rewrite(c.text, "in.yaml", Overrides{});
+    ASSERT_FALSE(result) << c.text;
+    EXPECT_EQ(result.error().kind, util::ErrorKind::invalid_input);
+    EXPECT_TRUE(result.error().message.starts_with(c.starts)) << result.error().message;
+    ASSERT_TRUE(result.error().where) << c.text;
+    EXPECT_EQ(result.error().where->file, "in.yaml");
+    if (c.line > 0) {
+      EXPECT_EQ(result.error().where->line, c.line);
+    }
+  }
 }
 
 TEST(Rewrite, ScannerLimitsApply) {

@@ -180,17 +180,18 @@ TEST(PolicyFilter, PatternAndExtractErrors) {
     const char* pattern;
     const char* extract;
     const char* names; // expected in the message
+    const char* field; // the option at fault, in Error::where
   };
   const Case cases[] = {
-      {"(", "", "filterTags.pattern \"(\""},
-      {"[a-", "", "filterTags.pattern \"[a-\""},
-      {"^(\\d+)$", "$2", "filterTags.extract \"$2\""},
-      {"^(?P<ts>\\d+)$", "$timestamp", "filterTags.extract \"$timestamp\""},
-      {"^(\\d+)$", "$1x", "${N}"},
-      {"^(\\d+)$", "${1", "filterTags.extract \"${1\""},
-      {"^(\\d+)$", "${}", "filterTags.extract \"${}\""},
-      {"^(\\d+)$", "${-}", "filterTags.extract"},
-      {"", "$1", "needs a filterTags.pattern"},
+      {"(", "", "filterTags.pattern \"(\"", "filterTags.pattern"},
+      {"[a-", "", "filterTags.pattern \"[a-\"", "filterTags.pattern"},
+      {"^(\\d+)$", "$2", "filterTags.extract \"$2\"", "filterTags.extract"},
+      {"^(?P<ts>\\d+)$", "$timestamp", "filterTags.extract \"$timestamp\"", "filterTags.extract"},
+      {"^(\\d+)$", "$1x", "${N}", "filterTags.extract"},
+      {"^(\\d+)$", "${1", "filterTags.extract \"${1\"", "filterTags.extract"},
+      {"^(\\d+)$", "${}", "filterTags.extract \"${}\"", "filterTags.extract"},
+      {"^(\\d+)$", "${-}", "filterTags.extract", "filterTags.extract"},
+      {"", "$1", "needs a filterTags.pattern", "filterTags.extract"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.pattern) + " / " + c.extract);
@@ -198,6 +199,8 @@ TEST(PolicyFilter, PatternAndExtractErrors) {
     ASSERT_FALSE(p.has_value());
     EXPECT_EQ(p.error().kind, util::ErrorKind::invalid_input);
     EXPECT_NE(p.error().message.find(c.names), std::string::npos) << p.error().message;
+    ASSERT_TRUE(p.error().where);
+    EXPECT_EQ(p.error().where->field, c.field);
   }
 }
 

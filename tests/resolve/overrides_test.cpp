@@ -43,7 +43,7 @@ TEST(OverridesFrom, TagsDigestsAndAgreeingDuplicates) {
 
 TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
   auto bad = result("ghcr.io/acme/app", "");
-  bad.error = "no tag qualifies among 3 tags";
+  bad.error = util::Error(util::ErrorKind::not_found, "no tag qualifies among 3 tags");
   auto failed = overrides_from({result("docker.io/library/nginx", "1"), bad}, {});
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().kind, util::ErrorKind::not_found);
@@ -60,6 +60,37 @@ TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
   EXPECT_NE(conflict.error().message.find("ns/u a chose 1.25, ns/u z chose 1.26"),
             std::string::npos)
       << conflict.error().message;
+}
+
+// The failure's kind is the first failed image's kind, whatever its text says: a registry
+// timeout is transient because the registry said so, not because the message says "timed out".
+TEST(OverridesFrom, FailuresKeepTheFirstFailuresKind) {
+  struct Case {
+    util::ErrorKind first;
+    std::string text;
+    util::ErrorKind second;
+  };
+  const std::vector<Case> cases{
+      {util::ErrorKind::transient, "GET https://ghcr.io/v2/: read timed out", //
+       util::ErrorKind::not_found},
+      {util::ErrorKind::transient, "registry answered 503", util::ErrorKind::invalid_input},
+      {util::ErrorKind::invalid_input, "constraint \"timed out\" does not parse",
+       util::ErrorKind::transient},
+      {util::ErrorKind::not_found, "the deadline of nothing: no tag qualifies",
+       util::ErrorKind::transient},
+      {util::ErrorKind::auth, "ghcr.io refused access (HTTP 403)", util::ErrorKind::transient},
+  };
+  for (const auto& c : cases) {
+    auto first = result("ghcr.io/acme/app", "");
+    first.error = util::Error(c.first, c.text);
+    auto second = result("ghcr.io/acme/other", "", "semver", "b");
+    second.error = util::Error(c.second, "second");
+    auto failed = overrides_from({result("docker.io/library/nginx", "1"), first, second}, {});
+    ASSERT_FALSE(failed.has_value()) << c.text;
+    EXPECT_EQ(failed.error().kind, c.first) << c.text;
+    EXPECT_NE(failed.error().message.find("cannot resolve 2 of 3 image(s)"), std::string::npos);
+    EXPECT_NE(failed.error().message.find(c.text), std::string::npos) << failed.error().message;
+  }
 }
 
 } // namespace

@@ -90,12 +90,14 @@ TEST(ResolveAll, SameResultsInSpecOrderWhateverTheParallelism) {
     std::vector<std::string> flat;
     for (const auto& r : results) {
       flat.push_back(r.updater + " " + r.alias + " " + r.tag + " " + r.digest + " " +
-                     r.error.value_or("-"));
+                     (r.error ? r.error->message : "-"));
     }
     runs.push_back(flat);
     EXPECT_EQ(results[0].updater, "ns/u0");
     EXPECT_EQ(results[0].tag, "1.10.0");
-    EXPECT_EQ(results[1].error.value_or(""), "registry of ghcr.io/acme/broken0 is down");
+    ASSERT_TRUE(results[1].error);
+    EXPECT_EQ(results[1].error->message, "registry of ghcr.io/acme/broken0 is down");
+    EXPECT_EQ(results[1].error->kind, util::ErrorKind::transient) << "the source's kind, kept";
     EXPECT_EQ(results[2].tag, "2.0.0");
     EXPECT_EQ(results[17].updater, "ns/u5");
     EXPECT_EQ(results[17].alias, "c");
@@ -113,7 +115,7 @@ TEST(ResolveAll, NewestBuildSkipsTagsWithoutABuildTimeAndReportsOtherFailures) {
     options.jobs = jobs;
     auto results = resolve_all(updaters, source, options);
     ASSERT_EQ(results.size(), 1u);
-    EXPECT_EQ(results[0].error, std::nullopt);
+    EXPECT_FALSE(results[0].error) << results[0].error->message;
     EXPECT_EQ(results[0].tag, "1.2.0") << "created 5000 s, the newest";
     ASSERT_EQ(results[0].warnings.size(), 1u);
     EXPECT_EQ(results[0].warnings[0], "1 tag skipped: no build time for the wanted platforms");
@@ -122,8 +124,34 @@ TEST(ResolveAll, NewestBuildSkipsTagsWithoutABuildTimeAndReportsOtherFailures) {
     failing.fail_created_for("2.0.0");
     results = resolve_all(updaters, failing, options);
     ASSERT_EQ(results.size(), 1u);
-    EXPECT_EQ(results[0].error.value_or(""), "config of 2.0.0 timed out");
+    ASSERT_TRUE(results[0].error);
+    EXPECT_EQ(results[0].error->message, "config of 2.0.0 timed out");
+    EXPECT_EQ(results[0].error->kind, util::ErrorKind::transient);
     EXPECT_EQ(results[0].tag, "");
+  }
+}
+
+// Each image's error keeps the kind its source gave, so callers decide by kind (retry, exit
+// code, HTTP status) and never by the text.
+TEST(ResolveAll, ErrorsKeepTheirKind) {
+  struct Case {
+    std::string image;
+    util::ErrorKind kind;
+    std::string says;
+  };
+  const std::vector<Case> cases{
+      {"a=ghcr.io/acme/app:^9.0", util::ErrorKind::not_found, ""},
+      {"a=ghcr.io/acme/broken:^1.0", util::ErrorKind::transient, "is down"},
+  };
+  for (const auto& c : cases) {
+    const auto updaters = load(updater("k", {c.image}));
+    FakeSource source;
+    const auto results = resolve_all(updaters, source);
+    ASSERT_EQ(results.size(), 1u) << c.image;
+    ASSERT_TRUE(results[0].error) << c.image;
+    EXPECT_EQ(results[0].error->kind, c.kind) << c.image << ": " << results[0].error->message;
+    EXPECT_NE(results[0].error->message.find(c.says), std::string::npos)
+        << results[0].error->message;
   }
 }
 
