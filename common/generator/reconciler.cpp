@@ -88,8 +88,9 @@ GeneratorReconciler::generate(const store::Object& object, const spec::ImageUpda
                               const Resolved& images, const status::ImageUpdaterStatus& before,
                               util::Timestamp now, status::ImageUpdaterStatus& status) {
   if (images.outcome.progress != status::Progress::ready) {
-    return std::unexpected(
-        Failure{images.outcome.reason, {ErrorKind::transient, images.outcome.message}, false});
+    return std::unexpected(Failure{images.outcome.reason,
+                                   {images.failure_kind, images.outcome.message},
+                                   images.outcome.progress == status::Progress::stalled});
   }
   // The last good reconcile's source revision: if the source is still there (and nothing else
   // changed) the files need not even be read.

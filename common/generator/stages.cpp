@@ -125,9 +125,13 @@ Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& 
     image.warnings = r.warnings;
     if (r.error) {
       image.error = r.error->message;
-      any_retryable = any_retryable || !stalls(r.error->kind);
       if (failed++ == 0) {
         first_error = r.alias + ": " + r.error->message;
+        out.failure_kind = r.error->kind;
+      }
+      if (!any_retryable && !stalls(r.error->kind)) {
+        any_retryable = true;
+        out.failure_kind = r.error->kind;
       }
     } else {
       image.tag = r.tag;
@@ -138,6 +142,7 @@ Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& 
   }
   if (!invalid.empty()) {
     out.outcome = {status::Progress::stalled, "InvalidSpec", invalid};
+    out.failure_kind = ErrorKind::invalid_input;
   } else if (failed > 0) {
     // Retried while any failure may pass by itself (an outage); stalled when every one needs a
     // change (a constraint no tag satisfies, an invalid pattern).

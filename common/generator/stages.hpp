@@ -100,8 +100,12 @@ struct Resolved {
   std::vector<resolve::ImageResult> results; // spec order
   std::vector<status::ImageResult> images;   // the same, as status shows them
   // Ready Resolved ("N images resolved"), ResolveFailed ("K of N images not resolved; first:
-  // ALIAS: ...", retrying) or InvalidSpec (stalled: the stored spec no longer validates).
+  // ALIAS: ...", retrying while any failure's kind is retryable, else stalled) or InvalidSpec
+  // (stalled: the stored spec no longer validates).
   status::Outcome outcome;
+  // When not ready: the kind of the error that decided (a retryable one if any, else the
+  // first failure's; invalid_input for InvalidSpec).
+  util::ErrorKind failure_kind = util::ErrorKind::internal;
 };
 // Pure: the status of `results`; `invalid` non-empty means there was no spec to resolve.
 Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& invalid);

@@ -7,7 +7,7 @@
 
 #include "common/api/api.hpp"
 
-#include "fake_store.hpp"
+#include "tests/support/fake_store.hpp"
 
 namespace {
 
@@ -108,7 +108,7 @@ protected:
     return parsed(r);
   }
 
-  api_test::FakeStore store;
+  tests::FakeStore store;
   util::FakeClock clock;
   api::ImageUpdaterApi api;
 };

@@ -8,7 +8,7 @@
 
 #include "common/api/writes.hpp"
 
-#include "fake_store.hpp"
+#include "tests/support/fake_store.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ class WritesTest : public ::testing::Test {
 protected:
   WritesTest() : writes(store, [this](const store::Key& k) { changed.push_back(k.name); }) {}
 
-  api_test::FakeStore store;
+  tests::FakeStore store;
   std::vector<std::string> changed;
   api::Writes writes;
 };

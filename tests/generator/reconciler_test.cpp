@@ -15,6 +15,7 @@
 #include "common/status/codec.hpp"
 #include "common/store/sqlite_store.hpp"
 
+#include "tests/support/fake_tag_source.hpp"
 #include "tests/support/process.hpp"
 
 namespace common::generator {
@@ -22,25 +23,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-class FakeTags final : public resolve::TagSource {
-public:
-  util::Result<resolve::TagList> list_tags(const resolve::Target& target) override {
-    if (down || target.repository.name().find("down") != std::string::npos) {
-      return util::fail(util::ErrorKind::transient, "connection refused");
-    }
-    return resolve::TagList{tags, ""};
-  }
-  util::Result<util::Timestamp> created(const resolve::Target&, const std::string&,
-                                        const std::vector<image::Platform>&) override {
-    return util::fail(util::ErrorKind::not_found, "unused");
-  }
-  util::Result<std::string> digest(const resolve::Target&, const std::string& tag) override {
-    return "sha256:" + std::string(64 - tag.size(), '0') + tag;
-  }
-  std::vector<std::string> tags = {"1.0.0", "1.2.0"};
-  bool down = false;
-};
 
 class FakeSources final : public Sources {
 public:
@@ -94,6 +76,8 @@ const json k_flux_spec = {{"kind", "fluxcd"},
 class GeneratorTest : public ::testing::Test {
 protected:
   void SetUp() override {
+    // Repositories named "...down..." fail as an outage does.
+    m_tags.failing.emplace("down", util::Error(util::ErrorKind::transient, "connection refused"));
     auto opened = store::SqliteStore::open(m_dir.path() + "/db", m_clock);
     ASSERT_TRUE(opened) << opened.error().message;
     m_store = std::move(*opened);
@@ -135,7 +119,7 @@ protected:
   util::FakeClock m_clock;
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<artifact::Storage> m_storage;
-  FakeTags m_tags;
+  tests::FakeTagSource m_tags;
   FakeSources m_sources;
   FakePusher m_pusher;
   std::unique_ptr<GeneratorReconciler> m_reconciler;
@@ -182,7 +166,7 @@ TEST_F(GeneratorTest, UnchangedInputsPublishNothingNewAndANewTagDoes) {
   EXPECT_EQ(m_sources.unchanged, 1) << "warm: the files were not read";
   EXPECT_NE(warm["lastCheckTime"], first["lastCheckTime"]);
 
-  m_tags.tags.push_back("1.3.0");
+  m_tags.default_tags.push_back("1.3.0");
   m_clock.advance(5min);
   ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
   const json bumped = status("web");
@@ -279,7 +263,7 @@ TEST_F(GeneratorTest, AnOciAnnotationOutsideTheNamespacesRepositoriesIsRefused) 
 // not a rule of the reconciler: no qualifying tag waits for the interval, an outage backs off.
 TEST_F(GeneratorTest, ResolveFailuresRetryOrStallByKind) {
   create("web", k_flux_spec);
-  m_tags.tags = {"0.1.0"}; // nothing satisfies >=1.0.0: not_found
+  m_tags.default_tags = {"0.1.0"}; // nothing satisfies >=1.0.0: not_found
   auto none = m_reconciler->reconcile({"demo", "web"});
   ASSERT_TRUE(none) << "stalled: checked again at the interval, " << none.error().message;
   EXPECT_EQ(*none, std::chrono::nanoseconds(2min));
@@ -293,7 +277,8 @@ TEST_F(GeneratorTest, ResolveFailuresRetryOrStallByKind) {
   ASSERT_FALSE(down) << "backed off";
   EXPECT_EQ(down.error().kind, util::ErrorKind::transient);
   s = status("web");
-  EXPECT_EQ(s["conditions"].size(), 1u) << s.dump(2);
+  ASSERT_EQ(s["conditions"].size(), 2u) << s.dump(2);
+  EXPECT_EQ(s["conditions"][1]["type"], "Reconciling") << "retried, not stalled";
 }
 
 } // namespace
@@ -374,7 +359,7 @@ TEST_F(GeneratorTest, ADeletedObjectIsDoneAndAConcurrentChangeIsAConflict) {
   // A tag source that changes the object while its images are being resolved.
   class Meddler final : public resolve::TagSource {
   public:
-    Meddler(store::Store& s, FakeTags& inner) : m_store(s), m_inner(inner) {}
+    Meddler(store::Store& s, resolve::TagSource& inner) : m_store(s), m_inner(inner) {}
     util::Result<resolve::TagList> list_tags(const resolve::Target& t) override {
       auto o = m_store.get({"demo", "web"});
       o->labels["touched"] = "yes";
@@ -391,7 +376,7 @@ TEST_F(GeneratorTest, ADeletedObjectIsDoneAndAConcurrentChangeIsAConflict) {
 
   private:
     store::Store& m_store;
-    FakeTags& m_inner;
+    resolve::TagSource& m_inner;
   };
   create("web", k_argo_spec);
   Meddler meddler(*m_store, m_tags);

@@ -21,7 +21,7 @@
 
 namespace tests {
 
-class FakeTagSource final : public common::resolve::TagSource {
+class FakeTagSource : public common::resolve::TagSource {
 public:
   using Error = common::util::Error;
 

@@ -1,4 +1,4 @@
-// An in-memory store::Store for the API tests: the interface's contract (conflicts, versions,
+// An in-memory store::Store for tests (api, writes): the interface's contract (conflicts, versions,
 // generation, paging by (namespace, name) with an opaque token) without persistence. The
 // selector is matched here by the fake's own code, so the tests do not depend on the store
 // module's implementation; the last ListOptions are kept for inspection.
@@ -10,9 +10,10 @@
 
 #include "common/store/store.hpp"
 
-namespace api_test {
+namespace tests {
 
-using namespace common;
+namespace store = common::store;
+namespace util = common::util;
 
 class FakeStore final : public store::Store {
 public:
@@ -145,4 +146,4 @@ private:
   int m_uids = 0;
 };
 
-} // namespace api_test
+} // namespace tests
