@@ -187,9 +187,9 @@ util::Result<DiskCache::Located> DiskCache::locate(std::string_view ns,
     return std::unexpected(ok.error());
   }
   Located where;
-  where.digest = key_digest(ns, key);
-  where.shard = std::string(k_version_dir) + "/" + where.digest.substr(0, 2);
-  where.entry = where.shard + "/" + where.digest;
+  where.name = entry_name(ns, key);
+  where.shard = std::string(k_version_dir) + "/" + shard_of(ns, key);
+  where.entry = where.shard + "/" + where.name;
   where.lock = where.entry + std::string(k_lock_suffix);
   return where;
 }
@@ -298,7 +298,7 @@ util::Result<void> DiskCache::store(const Located& where, std::string_view ns, s
   for (int attempt = 0; attempt < 8 && !fd; ++attempt) {
     std::uint64_t random = 0;
     [[maybe_unused]] ssize_t got = ::getrandom(&random, sizeof random, GRND_NONBLOCK);
-    temp = where.shard + "/" + std::string(k_temp_prefix) + where.digest + "." +
+    temp = where.shard + "/" + std::string(k_temp_prefix) + where.name + "." +
            std::to_string(::getpid()) + "." + std::to_string(m_temp_counter.fetch_add(1)) + "." +
            std::to_string(random);
     fd = UniqueFd(::openat(m_dir.get(), temp.c_str(),
@@ -373,7 +373,7 @@ util::Result<PruneStats> DiskCache::prune(std::chrono::nanoseconds max_age) {
         locks.push_back(name);
         continue;
       }
-      if (name.size() != 64 || !is_hex(name) || !S_ISREG(st.st_mode)) {
+      if (!is_entry_name(name) || !S_ISREG(st.st_mode)) {
         continue; // not ours: leave it
       }
       // The header says when; the size must match it (a truncated entry is corrupt).

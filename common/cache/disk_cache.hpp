@@ -5,13 +5,15 @@
 // Layout under the cache directory (the directory: 0700, owned by the effective user):
 //
 //   v1/                          format version; a new format gets a new directory
-//   v1/<aa>/                     256 shards: the first two hex digits of the digest
-//   v1/<aa>/<digest>             entry: header, namespace, key, data (entry_file.hpp)
-//   v1/<aa>/<digest>.lock        per-key lock (flock) and the last failed fetch of the key
-//   v1/<aa>/.tmp.<digest>.<pid>.<random>   a write in progress (or a stray one, for prune)
+//   v1/<aa>/                     256 shards (shard_of: a cheap hash of namespace and key)
+//   v1/<aa>/<name>               entry: header, namespace, key, data (entry_file.hpp)
+//   v1/<aa>/<name>.lock          per-key lock (flock) and the last failed fetch of the key
+//   v1/<aa>/.tmp.<name>.<pid>.<random>   a write in progress (or a stray one, for prune)
 //
-// <digest> is the hex SHA-256 of namespace '\0' key, so no key can name a path; the entry
-// stores the key too and a reader checks it (a collision or a foreign file is a miss). Writes
+// <name> is entry_name(namespace, key): the key escaped to [A-Za-z0-9._-] (or, for a long key,
+// its SHA-256), so no key can name a path and no two keys share a name; the entry stores the
+// key too and a reader checks it (a foreign file is a miss). Entries of earlier versions (named
+// by the hex SHA-256 alone) are never read again and are pruned by age. Writes
 // go to a temp file (O_EXCL, 0600) that is fsynced and renamed over the entry, so a reader sees
 // the old entry or the new one, never part of one.
 //
@@ -131,9 +133,9 @@ private:
   // Paths of one key, relative to the cache directory.
   struct Located {
     std::string shard; // v1/<aa>
-    std::string entry; // v1/<aa>/<digest>
-    std::string lock;  // v1/<aa>/<digest>.lock
-    std::string digest;
+    std::string entry; // v1/<aa>/<name>
+    std::string lock;  // v1/<aa>/<name>.lock
+    std::string name;  // entry_name(ns, key)
   };
   util::Result<Located> locate(std::string_view ns, std::string_view key) const;
   util::Result<void> ensure_shard(const Located& where) const;

@@ -1,6 +1,7 @@
 #include "common/cache/entry_file.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 #include "common/util/sha256.hpp"
 
@@ -96,6 +97,91 @@ std::string key_digest(std::string_view ns, std::string_view key) {
   util::Sha256 engine;
   engine.update(ns).update(std::string_view("\0", 1)).update(key);
   return engine.hex();
+}
+
+namespace {
+
+bool kept_as_is(unsigned char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-';
+}
+
+bool namespace_char(unsigned char c) noexcept {
+  return kept_as_is(c) || c == '_';
+}
+
+} // namespace
+
+std::string entry_name(std::string_view ns, std::string_view key) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string name(ns);
+  name += '=';
+  for (const char ch : key) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (kept_as_is(c)) {
+      name += ch;
+    } else {
+      name += '_';
+      name += k_hex[c >> 4];
+      name += k_hex[c & 0xf];
+    }
+    if (name.size() > k_max_entry_name) {
+      return std::string(ns) + "#" + key_digest(ns, key);
+    }
+  }
+  return name;
+}
+
+bool is_entry_name(std::string_view name) noexcept {
+  const auto hex = [](std::string_view s) {
+    for (const char c : s) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (name.size() == 64 && hex(name)) {
+    return true;
+  }
+  const auto sep = name.find_first_of("=#");
+  if (sep == 0 || sep == std::string_view::npos || sep > k_max_namespace_size) {
+    return false;
+  }
+  for (std::size_t i = 0; i < sep; ++i) {
+    if (!namespace_char(static_cast<unsigned char>(name[i]))) {
+      return false;
+    }
+  }
+  const std::string_view rest = name.substr(sep + 1);
+  if (name[sep] == '#') {
+    return rest.size() == 64 && hex(rest);
+  }
+  if (rest.empty() || name.size() > k_max_entry_name) {
+    return false;
+  }
+  for (const char c : rest) {
+    if (!namespace_char(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string shard_of(std::string_view ns, std::string_view key) {
+  // FNV-1a over ns '\0' key, folded to one byte.
+  std::uint32_t h = 2166136261u;
+  const auto mix = [&h](std::string_view bytes) {
+    for (const char c : bytes) {
+      h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    }
+  };
+  mix(ns);
+  mix(std::string_view("\0", 1));
+  mix(key);
+  const unsigned byte = (h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24)) & 0xffu;
+  static constexpr char k_hex[] = "0123456789abcdef";
+  return {k_hex[byte >> 4], k_hex[byte & 0xf]};
 }
 
 std::string encode_header(std::string_view ns, std::string_view key, std::string_view data,

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,47 @@ TEST(CacheEntryFile, DigestIsSha256OfNamespaceNulKey) {
             "622c16a69ea00f92161fd838dbe3ca6990082f03e857a57fb428c6af62268a0f");
   EXPECT_NE(key_digest("tags", "x"), key_digest("blob", "x"));
   EXPECT_NE(key_digest("tags", "ax"), key_digest("tagsa", "x"));
+}
+
+// File names: the key escaped (no hashing, no path, injective), SHA-256 only for long keys.
+TEST(CacheEntryFile, EntryNamesEscapeTheKeyAndNeverNameAPath) {
+  struct Case {
+    std::string ns, key, name;
+  };
+  const std::vector<Case> cases = {
+      {"tags", "https://registry-1.docker.io/library/nginx",
+       "tags=https_3a_2f_2fregistry-1.docker.io_2flibrary_2fnginx"},
+      {"tags", "../../etc/passwd", "tags=.._2f.._2fetc_2fpasswd"},
+      {"blob", "a=b#c_d", "blob=a_3db_23c_5fd"},
+      {"x", std::string("\0\n\xff", 3), "x=_00_0a_ff"},
+      {"tags", std::string(200, 'a'), "tags#" + key_digest("tags", std::string(200, 'a'))},
+  };
+  for (const auto& c : cases) {
+    const std::string name = entry_name(c.ns, c.key);
+    EXPECT_EQ(name, c.name);
+    EXPECT_LE(name.size(), k_max_entry_name + 0u);
+    EXPECT_EQ(name.find('/'), std::string::npos);
+    EXPECT_TRUE(is_entry_name(name)) << name;
+    const std::string shard = shard_of(c.ns, c.key);
+    ASSERT_EQ(shard.size(), 2u);
+    EXPECT_TRUE(is_entry_name(std::string(64, 'a'))) << "earlier versions' names";
+  }
+  // Injective where a naive escape would not be: "_" itself is escaped.
+  EXPECT_NE(entry_name("t", "_2f"), entry_name("t", "/"));
+  EXPECT_NE(entry_name("t", "a"), entry_name("t=a", ""));
+  const std::vector<std::string> bad_names = {"",
+                                              "=",
+                                              "#",
+                                              "README",
+                                              ".tmp.x",
+                                              "tags=a/b",
+                                              "tags#abc",
+                                              "ta/gs=x",
+                                              std::string(64, 'g'),
+                                              "tags=x.lock" + std::string(200, 'a')};
+  for (const std::string& bad : bad_names) {
+    EXPECT_FALSE(is_entry_name(bad)) << bad;
+  }
 }
 
 TEST(CacheEntryFile, RoundTrips) {
