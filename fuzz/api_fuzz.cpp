@@ -30,7 +30,7 @@ namespace {
 
 using namespace common;
 
-// The store's contract without SQLite (after tests/api/fake_store.hpp), paging with the real
+// The store's contract without SQLite (unlike tests/support/fake_store.hpp), paging with the real
 // continue tokens so that their decoding is fuzzed too.
 class MemoryStore final : public store::Store {
 public:

@@ -6,6 +6,8 @@
 #include "common/plugin/selection.hpp"
 #include "common/spec/loader.hpp"
 
+#include "tests/support/image_result.hpp"
+
 namespace common::plugin {
 namespace {
 
@@ -66,28 +68,17 @@ TEST(SelectForApp, KeepsTheAppsAndTheUnnamedAndSaysWhyForTheRest) {
   EXPECT_EQ(select_for_app(specs(), "").updaters.size(), 3u) << "no app: every argocd spec";
 }
 
-resolve::ImageResult result(std::string repo, std::string tag, std::string strategy = "semver",
-                            std::string alias = "a") {
-  resolve::ImageResult r;
-  r.updater = "ns/u";
-  r.alias = std::move(alias);
-  r.image = repo;
-  r.repository = std::move(repo);
-  r.strategy = std::move(strategy);
-  r.tag = std::move(tag);
-  r.digest = "sha256:" + std::string(64, 'd');
-  return r;
-}
+using tests::image_result;
 
 TEST(Fingerprint, SameImagesSameFingerprintWhateverTheOrder) {
-  const auto a = result("docker.io/library/nginx", "1.25");
-  const auto b = result("ghcr.io/acme/app", "v2");
+  const auto a = image_result("docker.io/library/nginx", "1.25");
+  const auto b = image_result("ghcr.io/acme/app", "v2");
   const std::string f = fingerprint({a, b});
   EXPECT_TRUE(f.starts_with("sha256:")) << f;
   EXPECT_EQ(f.size(), 7u + 64u);
   EXPECT_EQ(fingerprint({b, a}), f);
   EXPECT_EQ(fingerprint({a, b, a}), f) << "duplicates count once";
-  EXPECT_NE(fingerprint({a, result("ghcr.io/acme/app", "v3")}), f);
+  EXPECT_NE(fingerprint({a, image_result("ghcr.io/acme/app", "v3")}), f);
 }
 
 } // namespace

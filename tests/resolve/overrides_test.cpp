@@ -5,27 +5,18 @@
 
 #include "common/resolve/overrides.hpp"
 
+#include "tests/support/image_result.hpp"
+
 namespace common::resolve {
 namespace {
 
-ImageResult result(std::string repo, std::string tag, std::string strategy = "semver",
-                   std::string alias = "a") {
-  ImageResult r;
-  r.updater = "ns/u";
-  r.alias = std::move(alias);
-  r.image = repo;
-  r.repository = std::move(repo);
-  r.strategy = std::move(strategy);
-  r.tag = std::move(tag);
-  r.digest = "sha256:" + std::string(64, 'd');
-  return r;
-}
+using tests::image_result;
 
 TEST(OverridesFrom, TagsDigestsAndAgreeingDuplicates) {
   const std::vector<ImageResult> results = {
-      result("docker.io/library/nginx", "1.25.3"),
-      result("ghcr.io/acme/app", "v2", "digest", "b"),
-      result("docker.io/library/nginx", "1.25.3", "semver", "c"),
+      image_result("docker.io/library/nginx", "1.25.3"),
+      image_result("ghcr.io/acme/app", "v2", "digest", "b"),
+      image_result("docker.io/library/nginx", "1.25.3", "semver", "c"),
   };
   auto o = overrides_from(results, {});
   ASSERT_TRUE(o.has_value()) << o.error().message;
@@ -42,9 +33,9 @@ TEST(OverridesFrom, TagsDigestsAndAgreeingDuplicates) {
 }
 
 TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
-  auto bad = result("ghcr.io/acme/app", "");
+  auto bad = image_result("ghcr.io/acme/app", "");
   bad.error = util::Error(util::ErrorKind::not_found, "no tag qualifies among 3 tags");
-  auto failed = overrides_from({result("docker.io/library/nginx", "1"), bad}, {});
+  auto failed = overrides_from({image_result("docker.io/library/nginx", "1"), bad}, {});
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().kind, util::ErrorKind::not_found);
   EXPECT_NE(failed.error().message.find("cannot resolve 1 of 2 image(s)"), std::string::npos);
@@ -52,8 +43,8 @@ TEST(OverridesFrom, FailuresAndConflictsAreErrors) {
             std::string::npos)
       << failed.error().message;
 
-  auto conflict = overrides_from({result("docker.io/library/nginx", "1.25"),
-                                  result("docker.io/library/nginx", "1.26", "semver", "z")},
+  auto conflict = overrides_from({image_result("docker.io/library/nginx", "1.25"),
+                                  image_result("docker.io/library/nginx", "1.26", "semver", "z")},
                                  {});
   ASSERT_FALSE(conflict.has_value());
   EXPECT_EQ(conflict.error().kind, util::ErrorKind::conflict);
@@ -81,11 +72,11 @@ TEST(OverridesFrom, FailuresKeepTheFirstFailuresKind) {
       {util::ErrorKind::auth, "ghcr.io refused access (HTTP 403)", util::ErrorKind::transient},
   };
   for (const auto& c : cases) {
-    auto first = result("ghcr.io/acme/app", "");
+    auto first = image_result("ghcr.io/acme/app", "");
     first.error = util::Error(c.first, c.text);
-    auto second = result("ghcr.io/acme/other", "", "semver", "b");
+    auto second = image_result("ghcr.io/acme/other", "", "semver", "b");
     second.error = util::Error(c.second, "second");
-    auto failed = overrides_from({result("docker.io/library/nginx", "1"), first, second}, {});
+    auto failed = overrides_from({image_result("docker.io/library/nginx", "1"), first, second}, {});
     ASSERT_FALSE(failed.has_value()) << c.text;
     EXPECT_EQ(failed.error().kind, c.first) << c.text;
     EXPECT_NE(failed.error().message.find("cannot resolve 2 of 3 image(s)"), std::string::npos);
