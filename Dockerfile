@@ -74,13 +74,15 @@ RUN arch="${TARGETARCH:-$(dpkg --print-architecture)}"; mkdir -p /tools /dl; cd 
 FROM debian:${DEBIAN_VERSION}-slim
 # The shared libraries imageupdater-cmp, imageupdater-flux-source and imageupdater-tls.so link
 # (ldd, mapped with dpkg -S);
-# their own dependencies (libpococrypto80/util80/xml80/json80 with libpoconetssl80, libfmt9 with
+# Poco's Crypto, Util, XML and JSON are named too: a build without --as-needed (the sanitizer
+# builds) links them into imageupdater-tls.so. Their own dependencies (libfmt9 with
 # libspdlog1.10, libpcre3, zlib1g, libexpat1, libstdc++6) come with them.
 # ca-certificates: the system bundle that registry TLS is verified against.
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       ca-certificates \
-      libpocofoundation80 libpoconet80 libpoconetssl80 libspdlog1.10 \
+      libpocofoundation80 libpoconet80 libpoconetssl80 libpococrypto80 libpocoutil80 \
+      libpocoxml80 libpocojson80 libspdlog1.10 \
       libssl3 libre2-9 libyaml-cpp0.7 libsqlite3-0 libgit2-1.5 libarchive13 \
       libjsonnet0 \
  && rm -rf /var/lib/apt/lists/*
