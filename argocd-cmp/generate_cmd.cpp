@@ -149,8 +149,11 @@ std::variant<std::string, int> inject(const std::vector<common::spec::ImageUpdat
     log.error(overrides.error().message);
     return k_exit_render_failed;
   }
-  // Only a complete resolution has a fingerprint worth comparing.
-  log.info("resolved images", {{"fingerprint", plugin::fingerprint(*results)}});
+  // Only a complete resolution has a fingerprint worth comparing. It is a debug line: hashing
+  // loads libcrypto, about 3 ms of a warm render that otherwise never needs it.
+  if (log.enabled(common::log::Level::debug)) {
+    log.debug("resolved images", {{"fingerprint", plugin::fingerprint(*results)}});
+  }
   auto rewriter = manifest::Rewriter::create(*overrides);
   if (!rewriter) {
     log.error(rewriter.error().message);
