@@ -219,8 +219,10 @@ private:
 
 // Everything serve builds for its control loop, in one directory.
 struct Stack {
+  // `oci_prefix`: the repository prefix namespace "bench" may push to (the operator's
+  // --oci-repository-allow), "" for none.
   Stack(const std::string& dir, std::chrono::seconds ttl, bool use_cache = true,
-        const std::string& registries_conf = "") {
+        const std::string& registries_conf = "", const std::string& oci_prefix = "") {
     fs::create_directories(dir);
     auto opened = common::store::SqliteStore::open(dir + "/imageupdater.db", clock);
     if (!opened) {
@@ -252,6 +254,9 @@ struct Stack {
     cg::GeneratorOptions go;
     go.artifact_base_url = "http://127.0.0.1:9090";
     go.external_artifacts_dir = dir + "/externalartifacts";
+    if (!oci_prefix.empty()) {
+      go.oci_allowed = {{"bench", {oci_prefix}}};
+    }
     reconciler = std::make_unique<cg::GeneratorReconciler>(
         *store, registries->source(), *timed_sources, *storage, pusher.get(), clock, nullptr, go);
   }
@@ -538,7 +543,8 @@ int single(const Args& a) {
   std::string dir;
   for (int i = 0; i < colds; ++i) {
     dir = work + "/cold-" + std::to_string(i);
-    s = std::make_unique<Stack>(dir, ttl, use_cache);
+    s = std::make_unique<Stack>(dir, ttl, use_cache, "",
+                                oci.empty() ? std::string() : oci.substr(0, oci.rfind('/')));
     std::map<std::string, std::string> annotations;
     if (!oci.empty()) {
       annotations[std::string(cg::k_oci_annotation)] = oci + "-" + std::to_string(i) + ":latest";
