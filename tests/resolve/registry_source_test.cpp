@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/cache/disk_cache.hpp"
 #include "common/credentials/environment.hpp"
 #include "common/credentials/resolver.hpp"
 #include "common/http/client.hpp"
@@ -303,6 +304,36 @@ TEST_F(Sources, ConcurrentCallersShareOneHelperRun) {
   }
   ASSERT_TRUE(source.list_tags(target("a.example/x")));
   EXPECT_EQ(http.last(), "Basic dTpzbG93"); // u:slow
+}
+
+} // namespace
+} // namespace common::resolve
+
+namespace common::resolve {
+namespace {
+
+// Tag lists are answered from the cache (disk or in-process) until the ttl, then asked again:
+// the service's next interval must see new tags whatever clock it runs on.
+TEST_F(Sources, TagListsAreAskedAgainAfterTheTtl) {
+  for (const bool disk : {false, true}) {
+    registry::RegistriesConfig registries({endpoint("a.example", "env:REG_CREDS", 3600s)});
+    credentials::Resolver creds(env, clock, resolver_options());
+    cache::DiskCache cache(dir.path() + (disk ? "/cache" : "/unused"), clock);
+    SourceOptions options;
+    options.ttl = 120s;
+    RegistrySource source(registries, creds, http, clock, disk ? &cache : nullptr, options);
+    const Target app = target("a.example/app");
+    env.set("u:one");
+    const std::size_t before = http.sent();
+    ASSERT_TRUE(source.list_tags(app));
+    EXPECT_EQ(http.sent(), before + 1) << "disk " << disk;
+    clock.advance(119s);
+    ASSERT_TRUE(source.list_tags(app));
+    EXPECT_EQ(http.sent(), before + 1) << "fresh; disk " << disk;
+    clock.advance(2s);
+    ASSERT_TRUE(source.list_tags(app));
+    EXPECT_EQ(http.sent(), before + 2) << "expired; disk " << disk;
+  }
 }
 
 } // namespace
