@@ -193,18 +193,23 @@ util::Result<http::Response> Client::Impl::send(http::Request request, const Url
   const std::string shown = own_origin(url) ? http::to_string(url) : detail::shown(url);
   const std::string what = request.method + " " + shown;
   const int max_retries = std::max(0, options.max_retries);
-  // Time left before the deadline, if there is one.
-  // The client's own deadline (a run's --timeout) and the calling thread's (one reconcile's
-  // registry work in the service), whichever comes first.
-  std::optional<std::chrono::steady_clock::time_point> deadline = options.deadline;
-  if (const auto mine = util::thread_deadline(); mine && (!deadline || *mine < *deadline)) {
-    deadline = mine;
-  }
+  // Time left before the deadline, if there is one: the client's own (a run's --timeout, on the
+  // client's clock) and the calling thread's (one reconcile's registry work in the service),
+  // whichever comes first. A thread deadline is real time, as the sockets' watchdog reads it, so
+  // it is measured against the real steady clock: measured against an injected clock that runs
+  // ahead (a driver simulating the next interval) every request would find it passed.
   const auto left = [&]() -> std::optional<std::chrono::nanoseconds> {
-    if (!deadline) {
-      return std::nullopt;
+    std::optional<std::chrono::nanoseconds> l;
+    if (options.deadline) {
+      l = *options.deadline - clock.steady_now();
     }
-    return *deadline - clock.steady_now();
+    if (const auto mine = util::thread_deadline()) {
+      const std::chrono::nanoseconds thread_left = *mine - std::chrono::steady_clock::now();
+      if (!l || thread_left < *l) {
+        l = thread_left;
+      }
+    }
+    return l;
   };
   // Whether waiting `delay` and trying again still fits before the deadline.
   const auto can_wait = [&](std::chrono::nanoseconds delay) {

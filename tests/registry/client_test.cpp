@@ -10,6 +10,7 @@
 
 #include "common/registry/client.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/deadline.hpp"
 
 #include "tests/registry/fake_http.hpp"
 
@@ -425,6 +426,29 @@ TEST_F(ClientTest, PassedDeadlineSendsNothing) {
   EXPECT_NE(tags.error().message.find("the deadline of this run was reached"), std::string::npos)
       << tags.error().message;
   EXPECT_TRUE(fake.sent().empty());
+}
+
+// A thread's deadline is real time (what the sockets' watchdog reads), whatever the client's
+// clock says: a clock that runs ahead of it (a driver simulating the next interval) must not
+// make every request find the deadline passed, and a real deadline that passed still stops it.
+TEST_F(ClientTest, AThreadDeadlineIsRealTimeWhateverTheClientsClock) {
+  fake.on("GET", k_list, response(200, R"({"name":"acme/app","tags":["1.0"]})"));
+  clock.advance(std::chrono::hours(24 * 365)); // far ahead of the real steady clock
+  {
+    const util::ThreadDeadline ahead(std::chrono::steady_clock::now() + std::chrono::seconds(30));
+    auto tags = make(std::nullopt, testing::test_options()).list_tags("acme/app");
+    ASSERT_TRUE(tags.has_value()) << tags.error().message;
+    EXPECT_EQ(fake.sent().size(), 1u);
+  }
+  {
+    const util::ThreadDeadline passed(std::chrono::steady_clock::now() -
+                                      std::chrono::milliseconds(1));
+    auto tags = make(std::nullopt, testing::test_options()).list_tags("acme/app");
+    ASSERT_FALSE(tags.has_value());
+    EXPECT_NE(tags.error().message.find("the deadline of this run was reached"), std::string::npos)
+        << tags.error().message;
+    EXPECT_EQ(fake.sent().size(), 1u) << "nothing more sent";
+  }
 }
 
 TEST_F(ClientTest, RetryAfterIsHonoured) {
