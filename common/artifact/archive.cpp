@@ -15,6 +15,7 @@
 
 #include "common/util/sha256.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::artifact {
 namespace {
@@ -256,9 +257,7 @@ util::Result<std::string> pack(const util::Tree& files) {
     return setup_failed("open");
   }
   for (const auto& [path, what] : entries) {
-    if (auto ok = write_entry(a.get(), path, what); !ok) {
-      return std::unexpected(ok.error());
-    }
+    IU_TRY(write_entry(a.get(), path, what));
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     return setup_failed("close");

@@ -11,6 +11,7 @@
 
 #include "common/artifact/fd.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::artifact {
 namespace {
@@ -189,9 +190,7 @@ util::Result<DirectoryFiles> read_directory(const std::string& dir, const std::s
     pos = end + 1;
   }
   Walker walker(limits, root);
-  if (auto ok = walker.walk(fd.get(), "", 0); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(walker.walk(fd.get(), "", 0));
   return walker.finish();
 }
 

@@ -18,6 +18,7 @@
 #include "common/artifact/fd.hpp"
 #include "common/image/digest.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::artifact {
 namespace {
@@ -340,9 +341,7 @@ Storage::Storage(std::string root, util::Clock& clock, Retention retention)
 
 util::Result<Stored> Storage::put(std::string_view kind, std::string_view namespace_,
                                   std::string_view name, std::string_view bytes) {
-  if (auto ok = check_object(kind, namespace_, name); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(check_object(kind, namespace_, name));
   std::lock_guard lock(m_mutex);
   auto dirs = open_object(m_root, kind, namespace_, name, true);
   if (!dirs) {
@@ -381,9 +380,7 @@ util::Result<Stored> Storage::put(std::string_view kind, std::string_view namesp
         return out;
       }
       // An older retained file becomes current again.
-      if (auto ok = stamp(fd.get(), when, shown); !ok) {
-        return std::unexpected(ok.error());
-      }
+      IU_TRY(stamp(fd.get(), when, shown));
       if (::fsync(fd.get()) != 0) {
         return util::fail(ErrorKind::invalid_input, shown + ": cannot sync: " + errno_text(errno));
       }
@@ -392,18 +389,14 @@ util::Result<Stored> Storage::put(std::string_view kind, std::string_view namesp
     }
     // Not what its name says (a damaged disk, a partial copy): written again below.
   }
-  if (auto ok = write_atomic(dir_fd, file, bytes, when, shown); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(write_atomic(dir_fd, file, bytes, when, shown));
   out.changed = existing == files->artifacts.end() || existing != files->artifacts.begin();
   return out;
 }
 
 util::Result<std::optional<Stored>>
 Storage::current(std::string_view kind, std::string_view namespace_, std::string_view name) const {
-  if (auto ok = check_object(kind, namespace_, name); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(check_object(kind, namespace_, name));
   auto dirs = open_object(m_root, kind, namespace_, name, false);
   if (!dirs) {
     if (dirs.error().kind == ErrorKind::not_found) {
@@ -482,9 +475,7 @@ util::Result<ArtifactFile> Storage::open(std::string_view relative_path) const {
 
 util::Result<void> Storage::remove_object(std::string_view kind, std::string_view namespace_,
                                           std::string_view name) {
-  if (auto ok = check_object(kind, namespace_, name); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(check_object(kind, namespace_, name));
   std::lock_guard lock(m_mutex);
   auto dirs = open_object(m_root, kind, namespace_, name, false);
   if (!dirs) {

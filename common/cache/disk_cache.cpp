@@ -13,6 +13,7 @@
 
 #include "common/cache/entry_file.hpp"
 #include "common/cache/key_lock.hpp"
+#include "common/util/try.hpp"
 
 namespace common::cache {
 
@@ -183,9 +184,7 @@ DiskCache::~DiskCache() = default;
 
 util::Result<DiskCache::Located> DiskCache::locate(std::string_view ns,
                                                    std::string_view key) const {
-  if (auto ok = check_key(ns, key); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(check_key(ns, key));
   Located where;
   where.name = entry_name(ns, key);
   where.shard = std::string(k_version_dir) + "/" + shard_of(ns, key);

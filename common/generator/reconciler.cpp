@@ -1,6 +1,7 @@
 #include "common/generator/reconciler.hpp"
 
 #include "common/status/codec.hpp"
+#include "common/util/try.hpp"
 
 namespace common::generator {
 
@@ -47,9 +48,7 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
       return std::unexpected(object.error());
     }
     // Deleted: its artifacts go too (Flux then reports the source as gone).
-    if (auto forgotten = forget(m_storage, m_options, key); !forgotten) {
-      return std::unexpected(forgotten.error());
-    }
+    IU_TRY(forget(m_storage, m_options, key));
     return std::chrono::nanoseconds(0);
   }
   const util::Timestamp now = std::chrono::floor<std::chrono::seconds>(util::Timestamp(

@@ -10,6 +10,7 @@
 #include "common/gitsource/session.hpp"
 #include "common/util/file.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::gitsource {
 
@@ -103,9 +104,7 @@ util::Result<void> validate_request(const FetchRequest& request) {
   if (auto r = validate_ref(request.ref); !r) {
     return r;
   }
-  if (auto p = normalize_path(request.path); !p) {
-    return std::unexpected(p.error());
-  }
+  IU_TRY(normalize_path(request.path));
   if (request.timeout.count() <= 0) {
     return util::fail(util::ErrorKind::invalid_input, "timeout must be positive");
   }
@@ -149,9 +148,7 @@ util::Result<Snapshot> GitSource::fetch(const FetchRequest& request) {
 }
 
 util::Result<Snapshot> GitSource::Impl::fetch(const FetchRequest& request) {
-  if (auto v = validate_request(request); !v) {
-    return std::unexpected(v.error());
-  }
+  IU_TRY(validate_request(request));
   if (!libgit2.ok()) {
     return util::fail(util::ErrorKind::internal, "libgit2 failed to initialise");
   }
@@ -228,9 +225,7 @@ util::Result<Snapshot> GitSource::Impl::fetch(const FetchRequest& request) {
   std::string want = target->kind == TargetKind::commit ? target->commit : target->oid;
   bool need_tip = !target->refname.empty() && !detail::has_object(r, target->oid);
   if (!detail::has_object(r, want) || need_tip) {
-    if (auto d = session->download(refspecs_for(*target)); !d) {
-      return std::unexpected(d.error());
-    }
+    IU_TRY(session->download(refspecs_for(*target)));
   }
   std::string what = target->kind == TargetKind::commit
                          ? "commit " + target->commit + " in " + display

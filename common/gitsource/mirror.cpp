@@ -10,6 +10,8 @@
 
 #include <git2.h>
 
+#include "common/util/try.hpp"
+
 namespace common::gitsource::detail {
 
 namespace fs = std::filesystem;
@@ -77,9 +79,7 @@ util::Result<void> remove_dir(const std::string& dir) {
 
 util::Result<GitPtr<git_repository>> create(const std::string& dir) {
   std::string tmp = dir + ".tmp";
-  if (auto r = remove_dir(tmp); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(remove_dir(tmp));
   git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
   opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
   git_repository* raw = nullptr;
@@ -112,18 +112,14 @@ util::Result<GitPtr<git_repository>> open_mirror(const std::string& dir,
     return create(dir);
   }
   if (pack_count(dir) > k_max_packs) {
-    if (auto r = remove_dir(dir); !r) {
-      return std::unexpected(r.error());
-    }
+    IU_TRY(remove_dir(dir));
     return create(dir);
   }
   git_repository* raw = nullptr;
   if (int rc = git_repository_open_bare(&raw, dir.c_str()); rc < 0) {
     auto f = last_failure(rc);
     warnings.push_back("the mirror did not open (" + f.message + ") and was created again");
-    if (auto r = remove_dir(dir); !r) {
-      return std::unexpected(r.error());
-    }
+    IU_TRY(remove_dir(dir));
     return create(dir);
   }
   return GitPtr<git_repository>(raw);

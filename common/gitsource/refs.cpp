@@ -6,6 +6,7 @@
 #include "common/semver/constraint.hpp"
 #include "common/semver/version.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::gitsource {
 
@@ -161,9 +162,7 @@ std::vector<std::string> ignored_fields(const Ref& ref) {
 
 util::Result<Target> select_target(const Ref& ref, const std::vector<RemoteRef>& advertised,
                                    std::string_view head_target, std::string_view url) {
-  if (auto ok = validate_ref(ref); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(validate_ref(ref));
   if (!ref.commit.empty()) {
     Target t;
     t.kind = TargetKind::commit;

@@ -24,6 +24,7 @@
 #include "common/http/url.hpp"
 #include "common/util/sigpipe_guard.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 #include "common/util/watchdog.hpp"
 
 namespace common::http {
@@ -522,9 +523,7 @@ std::size_t PocoClient::idle_connections() const {
 }
 
 util::Result<Response> PocoClient::send(const Request& request, const Limits& limits) {
-  if (auto ok = validate(request, limits); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(validate(request, limits));
   auto url = parse_url(request.url);
   if (!url) {
     return util::fail(ErrorKind::invalid_input, request.method + " " + url.error().message);

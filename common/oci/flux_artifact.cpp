@@ -10,6 +10,7 @@
 #include "common/artifact/archive.hpp"
 #include "common/image/digest.hpp"
 #include "common/util/time.hpp"
+#include "common/util/try.hpp"
 
 namespace common::oci {
 namespace {
@@ -147,9 +148,7 @@ util::Result<PushResult> push_flux_artifact(registry::Client& client, std::strin
       return std::unexpected(present.error());
     }
     if (!*present) {
-      if (auto ok = client.push_blob(repository, digest, bytes); !ok) {
-        return std::unexpected(ok.error());
-      }
+      IU_TRY(client.push_blob(repository, digest, bytes));
     }
   }
   auto digest = client.push_manifest(repository, tag, registry::k_oci_manifest, built->manifest);

@@ -15,6 +15,7 @@
 
 #include "common/process/spawn.hpp"
 #include "common/util/sigpipe_guard.hpp"
+#include "common/util/try.hpp"
 
 namespace common::process {
 
@@ -128,9 +129,7 @@ std::string Output::status_text() const {
 
 util::Result<Output> SystemRunner::run(const Command& command) {
   const std::string what = command.argv.empty() ? std::string("run") : command.argv.front();
-  if (auto ok = check_program(command, what); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(check_program(command, what));
 
   detail::Pipe out;
   detail::Pipe err;
@@ -140,9 +139,7 @@ util::Result<Output> SystemRunner::run(const Command& command) {
     return util::fail(ErrorKind::internal, what + ": pipe: " + reason(errno));
   }
   detail::Spawned child;
-  if (auto started = detail::spawn(command, in, out, err, child); !started) {
-    return std::unexpected(started.error());
-  }
+  IU_TRY(detail::spawn(command, in, out, err, child));
 
   Sink out_sink{std::move(out.read), {}, command.max_stdout, false, 0, false};
   Sink err_sink{std::move(err.read), {}, command.max_stderr, true, 0, false};

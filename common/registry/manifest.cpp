@@ -12,6 +12,7 @@
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
 #include "common/util/json_depth.hpp"
+#include "common/util/try.hpp"
 
 namespace common::registry {
 
@@ -224,9 +225,7 @@ util::Result<std::string> Client::Impl::head(const std::string& repository, std:
 
 util::Result<Manifest> Client::get_manifest(std::string_view repository,
                                             std::string_view reference) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());
@@ -235,9 +234,7 @@ util::Result<Manifest> Client::get_manifest(std::string_view repository,
 }
 
 util::Result<std::string> Client::head_digest(std::string_view repository, std::string_view tag) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());

@@ -13,6 +13,7 @@
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
 #include "common/util/time.hpp"
+#include "common/util/try.hpp"
 
 namespace common::registry {
 
@@ -107,9 +108,7 @@ util::Result<detail::ImageConfig> Client::Impl::config(const std::string& reposi
 
 util::Result<util::Timestamp> Client::get_config_created(std::string_view repository,
                                                          std::string_view config_digest) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());
@@ -129,9 +128,7 @@ util::Result<util::Timestamp> Client::get_config_created(std::string_view reposi
 util::Result<BuildInfo> Client::created_for(std::string_view repository, std::string_view tag,
                                             const std::vector<image::Platform>& platforms) {
   Impl& impl = *m_impl;
-  if (auto ok = impl.usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(impl.usable());
   auto repo = impl.repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());

@@ -10,6 +10,7 @@
 #include "common/image/digest.hpp"
 #include "common/registry/client.hpp"
 #include "common/registry/detail.hpp"
+#include "common/util/try.hpp"
 
 namespace common::registry {
 
@@ -177,9 +178,7 @@ util::Result<std::string> Client::Impl::push_manifest(const std::string& reposit
 }
 
 util::Result<bool> Client::blob_exists(std::string_view repository, std::string_view digest) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());
@@ -189,9 +188,7 @@ util::Result<bool> Client::blob_exists(std::string_view repository, std::string_
 
 util::Result<void> Client::push_blob(std::string_view repository, std::string_view digest,
                                      std::string_view bytes) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());
@@ -203,9 +200,7 @@ util::Result<std::string> Client::push_manifest(std::string_view repository,
                                                 std::string_view reference,
                                                 std::string_view media_type,
                                                 std::string_view bytes) {
-  if (auto ok = m_impl->usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(m_impl->usable());
   auto repo = m_impl->repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());

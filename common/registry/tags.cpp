@@ -16,6 +16,7 @@
 #include "common/registry/detail.hpp"
 #include "common/util/json_depth.hpp"
 #include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace common::registry {
 namespace {
@@ -110,9 +111,7 @@ std::optional<std::string> next_link(std::string_view s) {
 
 util::Result<std::vector<std::string>> Client::list_tags(std::string_view repository) {
   Impl& impl = *m_impl;
-  if (auto ok = impl.usable(); !ok) {
-    return std::unexpected(ok.error());
-  }
+  IU_TRY(impl.usable());
   auto repo = impl.repository_path(repository);
   if (!repo) {
     return std::unexpected(repo.error());

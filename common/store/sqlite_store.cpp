@@ -10,6 +10,7 @@
 #include "common/store/sqlite_db.hpp"
 #include "common/util/strings.hpp"
 #include "common/util/time.hpp"
+#include "common/util/try.hpp"
 
 namespace common::store {
 
@@ -269,9 +270,7 @@ SqliteStore::open(const std::string& path, util::Clock& clock, SqliteOptions opt
     if (!s) {
       return std::unexpected(s.error());
     }
-    if (auto r = s->step(); !r) {
-      return std::unexpected(r.error());
-    }
+    IU_TRY(s->step());
     version = s->integer(0);
     has_row = s->integer(1) > 0;
   }
@@ -283,9 +282,7 @@ SqliteStore::open(const std::string& path, util::Clock& clock, SqliteOptions opt
   }
   for (auto v = version; v < k_schema_version; ++v) {
     const std::string step_op = "migrate schema to version " + std::to_string(v + 1);
-    if (auto r = d.exec(k_migrations[v], step_op); !r) {
-      return std::unexpected(r.error());
-    }
+    IU_TRY(d.exec(k_migrations[v], step_op));
   }
   if (version < k_schema_version || !has_row) {
     auto set = d.prepare(has_row ? "UPDATE schema_version SET version = ?1"
@@ -295,21 +292,15 @@ SqliteStore::open(const std::string& path, util::Clock& clock, SqliteOptions opt
       return std::unexpected(set.error());
     }
     set->bind(1, std::int64_t{k_schema_version});
-    if (auto r = impl->run(*set); !r) {
-      return std::unexpected(r.error());
-    }
+    IU_TRY(impl->run(*set));
   }
-  if (auto r = txn->commit(op); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(txn->commit(op));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
 util::Result<Object> SqliteStore::create(Object object) {
   constexpr std::string_view op = "create";
-  if (auto r = check_key(object.key); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(check_key(object.key));
   auto labels = to_json(object.labels, "labels", object.key);
   if (!labels) {
     return std::unexpected(labels.error());
@@ -359,12 +350,8 @@ util::Result<Object> SqliteStore::create(Object object) {
       .bind(8, *annotations)
       .bind(9, object.spec_json)
       .bind(10, object.status_json);
-  if (auto r = m_impl->run(*s); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = txn->commit(op); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(m_impl->run(*s));
+  IU_TRY(txn->commit(op));
   return object;
 }
 
@@ -435,9 +422,7 @@ util::Result<Page> SqliteStore::list(const std::string& namespace_, const ListOp
 
 util::Result<Object> SqliteStore::replace(const Object& object) {
   constexpr std::string_view op = "replace";
-  if (auto r = check_key(object.key); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(check_key(object.key));
   if (object.resource_version.empty()) {
     return util::fail(ErrorKind::invalid_input,
                       "object " + describe(object.key) + ": replace needs a resourceVersion");
@@ -485,12 +470,8 @@ util::Result<Object> SqliteStore::replace(const Object& object) {
       .bind(5, *labels)
       .bind(6, *annotations)
       .bind(7, out.spec_json);
-  if (auto r = m_impl->run(*s); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = txn->commit(op); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(m_impl->run(*s));
+  IU_TRY(txn->commit(op));
   return out;
 }
 
@@ -526,12 +507,8 @@ util::Result<Object> SqliteStore::replace_status(const Key& key,
     return std::unexpected(s.error());
   }
   s->bind(1, key.namespace_).bind(2, key.name).bind(3, *version).bind(4, out.status_json);
-  if (auto r = m_impl->run(*s); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = txn->commit(op); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(m_impl->run(*s));
+  IU_TRY(txn->commit(op));
   return out;
 }
 
@@ -543,20 +520,14 @@ util::Result<void> SqliteStore::remove(const Key& key, const std::string& resour
   if (!txn) {
     return std::unexpected(txn.error());
   }
-  if (auto stored = m_impl->load_checked(key, resource_version, op); !stored) {
-    return std::unexpected(stored.error());
-  }
-  if (auto version = m_impl->next_version(op); !version) {
-    return std::unexpected(version.error());
-  }
+  IU_TRY(m_impl->load_checked(key, resource_version, op));
+  IU_TRY(m_impl->next_version(op));
   auto s = d.prepare("DELETE FROM objects WHERE namespace = ?1 AND name = ?2", op);
   if (!s) {
     return std::unexpected(s.error());
   }
   s->bind(1, key.namespace_).bind(2, key.name);
-  if (auto r = m_impl->run(*s); !r) {
-    return std::unexpected(r.error());
-  }
+  IU_TRY(m_impl->run(*s));
   return txn->commit(op);
 }
 
