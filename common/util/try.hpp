@@ -21,6 +21,16 @@
 #include <expected>
 #include <utility>
 
+namespace common::util::detail {
+// The value of an IU_TRY, through a function that is not [[nodiscard]]: libstdc++ marks
+// std::expected's operator* so, and an IU_TRY whose value is not used (IU_TRY(step());) must
+// not warn (clang's -Wunused-result).
+template <class E>
+decltype(auto) try_value(E&& e) {
+  return *std::forward<E>(e);
+}
+} // namespace common::util::detail
+
 #define IU_TRY_CONCAT_(a, b) a##b
 #define IU_TRY_NAME_(n) IU_TRY_CONCAT_(iu_try_result_, n)
 #define IU_TRY_IMPL_(name, ...)                                                                    \
@@ -29,6 +39,6 @@
     if (!name.has_value()) {                                                                       \
       return std::unexpected(std::forward<decltype(name)>(name).error());                          \
     }                                                                                              \
-    *std::forward<decltype(name)>(name);                                                           \
+    ::common::util::detail::try_value(std::forward<decltype(name)>(name));                         \
   })
 #define IU_TRY(...) IU_TRY_IMPL_(IU_TRY_NAME_(__COUNTER__), __VA_ARGS__)
