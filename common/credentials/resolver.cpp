@@ -196,16 +196,27 @@ util::Result<Resolved> Resolver::cached(Key key, std::optional<std::chrono::seco
   // one file read), callers for other keys are not held up.
   std::promise<util::Result<Entry>> promise;
   std::shared_future<util::Result<Entry>> flight;
+  std::optional<Entry> landed;
   bool leader = false;
   {
     std::lock_guard lock(m_mutex);
-    if (auto it = m_flights.find(key); it != m_flights.end()) {
+    // A fetch that finished since the cache was looked at above left its answer there (it
+    // stores the answer and ends its flight under this lock): use it, or this caller would
+    // run the helper a second time.
+    if (auto cached_now = m_cache.find(key);
+        cached_now != m_cache.end() && m_clock.steady_now() < cached_now->second.fetched + ttl &&
+        (!hit || cached_now->second.fetched != hit->fetched)) {
+      landed = cached_now->second;
+    } else if (auto it = m_flights.find(key); it != m_flights.end()) {
       flight = it->second;
     } else {
       flight = promise.get_future().share();
       m_flights.emplace(key, flight);
       leader = true;
     }
+  }
+  if (landed) {
+    return answer(*landed);
   }
   if (!leader) {
     const util::Result<Entry>& shared = flight.get();
