@@ -51,9 +51,12 @@ DeadlineStream* self(git_stream* stream) {
   return reinterpret_cast<DeadlineStream*>(stream);
 }
 
+// Rounded up: a wait that ends before the deadline (by the truncated fraction of a millisecond)
+// makes the failure look like the peer's, and over TLS libgit2 then reports "SSL error" where
+// Session::failure would have said "timed out" (the deadline had not quite passed yet).
 int ms_left(const DeadlineStream& st) {
   const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(st.deadline - Clock::now()).count();
+      std::chrono::ceil<std::chrono::milliseconds>(st.deadline - Clock::now()).count();
   return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
 }
 
