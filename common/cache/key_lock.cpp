@@ -162,7 +162,7 @@ std::optional<FailureRecord> KeyLock::read_failure() const {
   auto r2 = std::from_chars(text.data() + space + 1, text.data() + newline, kind);
   if (r1.ec != std::errc{} || r1.ptr != text.data() + space || r2.ec != std::errc{} ||
       r2.ptr != text.data() + newline || kind < 0 ||
-      kind > static_cast<int>(util::ErrorKind::internal)) {
+      kind > static_cast<int>(util::ErrorKind::gone)) {
     return std::nullopt;
   }
   FailureRecord record;

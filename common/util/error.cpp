@@ -20,6 +20,8 @@ const char* to_string(ErrorKind kind) noexcept {
     return "unsupported";
   case ErrorKind::internal:
     return "internal";
+  case ErrorKind::gone:
+    return "gone";
   }
   return "internal";
 }

@@ -22,12 +22,15 @@ enum class ErrorKind {
   too_large,     // a size bound was hit
   unsupported,   // valid input that this build does not handle
   internal,      // a bug or an unexpected state
+  gone,          // a resumption point expired (a watch resourceVersion, a continue token: HTTP
+                 // 410): start over with a fresh list
 };
 
 // Every kind, in declaration order (for tables and their tests).
 inline constexpr ErrorKind k_error_kinds[] = {
     ErrorKind::invalid_input, ErrorKind::not_found, ErrorKind::auth,        ErrorKind::transient,
     ErrorKind::conflict,      ErrorKind::too_large, ErrorKind::unsupported, ErrorKind::internal,
+    ErrorKind::gone,
 };
 
 // Short stable name of a kind ("invalid_input", ...), for logs and JSON.

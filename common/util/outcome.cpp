@@ -13,6 +13,7 @@ constexpr Outcome k_conflict{Retry::now, 1, 409, "Conflict", "Conflict"};
 constexpr Outcome k_too_large{Retry::stalled, 2, 413, "RequestEntityTooLarge", "TooLarge"};
 constexpr Outcome k_unsupported{Retry::stalled, 2, 500, "InternalError", "Unsupported"};
 constexpr Outcome k_internal{Retry::backoff, 1, 500, "InternalError", "InternalError"};
+constexpr Outcome k_gone{Retry::now, 1, 410, "Expired", "Expired"};
 
 } // namespace
 
@@ -35,6 +36,8 @@ const Outcome& outcome(ErrorKind kind) noexcept {
     return k_unsupported;
   case ErrorKind::internal:
     return k_internal;
+  case ErrorKind::gone:
+    return k_gone;
   }
   return k_internal;
 }

@@ -12,6 +12,7 @@
 //   too_large      stalled   2     413 RequestEntityTooLarge      TooLarge
 //   unsupported    stalled   2     500 InternalError              Unsupported
 //   internal       backoff   1     500 InternalError              InternalError
+//   gone           now       1     410 Expired                    Expired
 //
 // Why: "stalled" is kstatus' Stalled (retrying cannot help until the spec, a secret or the source
 // changes; the object is checked again at its interval, not hammered with backoff); a conflict
@@ -23,7 +24,7 @@
 // by the settings is missing" says so where it decides). The HTTP column is for errors the API
 // relays from its backends (store, validation): the API's own authentication answers 401/403
 // itself, so an auth error here is the service's, as is unsupported (a store schema newer than
-// the build).
+// the build). gone is retried at once because the remedy is known: list again from scratch.
 #pragma once
 
 #include <string_view>

@@ -28,6 +28,7 @@ TEST(UtilOutcome, EveryKindHasItsRow) {
       {ErrorKind::too_large, Retry::stalled, 2, 413, "RequestEntityTooLarge", "TooLarge"},
       {ErrorKind::unsupported, Retry::stalled, 2, 500, "InternalError", "Unsupported"},
       {ErrorKind::internal, Retry::backoff, 1, 500, "InternalError", "InternalError"},
+      {ErrorKind::gone, Retry::now, 1, 410, "Expired", "Expired"},
   };
   ASSERT_EQ(std::size(rows), std::size(k_error_kinds)) << "a kind without a row here";
   for (std::size_t i = 0; i < std::size(rows); ++i) {
