@@ -102,13 +102,7 @@ InformerStats Informer::stats() const {
 }
 
 void Informer::run() {
-  bool first = true;
   while (!m_stop.stopped()) {
-    if (!first) {
-      std::lock_guard lock(m_mutex);
-      ++m_stats.relists;
-    }
-    first = false;
     if (auto listed = list_and_replace(); !listed) {
       if (m_stop.stopped()) {
         return;
@@ -229,6 +223,9 @@ util::Result<void> Informer::list_and_replace() {
     }
   }
   std::lock_guard lock(m_mutex);
+  if (m_stats.lists > 0) {
+    ++m_stats.relists;
+  }
   ++m_stats.lists;
   m_synced = true;
   m_synced_cv.notify_all();

@@ -52,14 +52,15 @@ struct InformerOptions {
 struct InformerHandlers {
   std::function<void(const CachedObject& object)> on_add;
   std::function<void(const CachedObject& old, const CachedObject& now)> on_update;
-  // `last` is the object as the delete event carried it, or the cached copy after a relist.
+  // `last` is the object as the delete event carried it, or the cached copy after a relist. A
+  // delete event is passed on even when the cache did not hold the object (as client-go does).
   std::function<void(const CachedObject& last)> on_delete;
 };
 
 struct InformerStats {
   std::uint64_t list_requests = 0;  // pages asked for
   std::uint64_t lists = 0;          // full lists completed (the first one included)
-  std::uint64_t relists = 0;        // lists after the first (gone, errors)
+  std::uint64_t relists = 0;        // full lists completed after the first (gone, errors)
   std::uint64_t watch_requests = 0; // watches opened (or tried)
   std::uint64_t events = 0;         // watch events received (bookmarks included)
   std::uint64_t errors = 0;         // failed lists and watches

@@ -186,6 +186,8 @@ TEST(LeaderElection, ARenewedLeaseIsNotTakenOver) {
   b->start();
   for (int i = 0; i < 10; ++i) { // 20 s: well past one lease duration, with renewals
     clock.advance(2s);
+    std::string now = kube::format_micro_time(clock.now());
+    ASSERT_TRUE(eventually([&] { return lease(api)["renewTime"] == now; }));
     let_it_try(api, 4);
   }
   EXPECT_TRUE(a->is_leader());
@@ -231,6 +233,9 @@ TEST(LeaderElection, LosesLeadershipWhenRenewalsFailForTheDeadline) {
   ASSERT_TRUE(eventually([&] { return a->is_leader(); }));
   log.take();
   api.fail_next(FakeApi::Verb::update, util::Error(ErrorKind::transient, "timeout"), 1'000'000);
+  // A renew round has started failing before the clock moves: the deadline runs from there.
+  auto updates = api.count(FakeApi::Verb::update);
+  ASSERT_TRUE(eventually([&] { return api.count(FakeApi::Verb::update) >= updates + 2; }));
   clock.advance(5s);
   let_it_try(api);
   EXPECT_TRUE(a->is_leader());

@@ -191,8 +191,10 @@ std::optional<util::Error> FakeApi::take_failure(Verb verb) {
   if (queue.empty()) {
     return std::nullopt;
   }
-  util::Error e = queue.front();
-  queue.pop_front();
+  util::Error e = queue.front().first;
+  if (--queue.front().second == 0) {
+    queue.pop_front();
+  }
   return e;
 }
 
@@ -495,8 +497,8 @@ util::Result<std::unique_ptr<kube::WatchStream>> FakeApi::watch(const kube::Reso
 
 void FakeApi::fail_next(Verb verb, util::Error error, std::size_t times) {
   std::lock_guard lock(m_mutex);
-  for (std::size_t i = 0; i < times; ++i) {
-    m_failures[verb].push_back(error);
+  if (times > 0) {
+    m_failures[verb].emplace_back(std::move(error), times);
   }
 }
 

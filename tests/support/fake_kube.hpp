@@ -37,6 +37,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/kube/api.hpp"
@@ -141,7 +142,7 @@ private:
   std::uint64_t m_uids = 0;
   std::uint64_t m_epoch = 0; // end_watches() bumps it; streams of an older epoch end
   std::map<std::uint64_t, std::optional<util::Error>> m_epoch_errors;
-  std::map<Verb, std::deque<util::Error>> m_failures;
+  std::map<Verb, std::deque<std::pair<util::Error, std::size_t>>> m_failures; // error, times left
   std::map<Verb, std::uint64_t> m_counts;
   std::size_t m_open_watches = 0;
 };
