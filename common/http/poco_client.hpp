@@ -62,16 +62,17 @@ namespace common::http {
 struct TlsOptions {
   // A PEM file of CA certificates trusted for this origin in addition to the system bundle.
   std::string ca_file;
-  // The same as PEM text (a kubeconfig's certificate-authority-data), in addition to ca_file.
-  std::string ca_pem;
-  // A client certificate (chain) and its private key, presented when the server asks: each as
-  // a PEM file or as PEM text (not both). Both parts or neither.
-  std::string client_cert_file;
-  std::string client_key_file;
-  std::string client_cert_pem;
-  std::string client_key_pem;
   // No chain and no host name verification at all. Never the default; callers should log it.
   bool insecure_skip_verify = false;
+  // CA certificates as PEM text (a kubeconfig's certificate-authority-data), trusted in addition
+  // to ca_file.
+  std::string ca_pem = {};
+  // A client certificate (chain) and its private key, presented when the server asks: each as
+  // a PEM file or as PEM text (not both). Both parts or neither.
+  std::string client_cert_file = {};
+  std::string client_key_file = {};
+  std::string client_cert_pem = {};
+  std::string client_key_pem = {};
 
   bool operator==(const TlsOptions&) const = default;
 };
