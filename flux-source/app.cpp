@@ -105,6 +105,37 @@ int run(int argc, char** argv) {
     serve_cmd->add_option("--cache-ttl", o.cache_ttl, "How long tag lists and digests are reused")
         ->capture_default_str();
     serve_cmd->add_flag("--no-cache", o.no_cache, "Do not use the disk cache");
+    serve_cmd->add_option("--metrics-listen", o.metrics_listen,
+                          "HOST:PORT of /metrics and the probes (then not on --listen)");
+    serve_cmd->add_flag("--kubernetes", o.kubernetes,
+                        "The cluster is the store: ImageUpdater custom resources");
+    serve_cmd->add_option("--kubeconfig", o.kubeconfig,
+                          "Kubeconfig file [default $KUBECONFIG, in-cluster, ~/.kube/config]");
+    serve_cmd->add_option("--namespace", o.namespace_, "Watch this namespace only [default all]");
+    serve_cmd
+        ->add_option("--leader-elect", o.leader_elect,
+                     "Run the control loop on the elected replica only (Lease)")
+        ->capture_default_str();
+    serve_cmd->add_option("--leader-election-namespace", o.leader_election_namespace,
+                          "Namespace of the Lease [default the configuration's]");
+    serve_cmd->add_option("--leader-election-id", o.leader_election_id, "Name of the Lease")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--leader-election-lease-duration", o.lease_duration,
+                     "How long a leader's Lease holds without renewal")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--leader-election-renew-deadline", o.renew_deadline,
+                     "How long the leader retries renewing before giving up")
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--leader-election-retry-period", o.retry_period,
+                     "Between two attempts to acquire or renew")
+        ->capture_default_str();
+    serve_cmd->add_option("--kube-api-qps", o.kube_api_qps, "Requests per second to the API server")
+        ->capture_default_str();
+    serve_cmd->add_option("--kube-api-burst", o.kube_api_burst, "Burst above --kube-api-qps")
+        ->capture_default_str();
     auto* openapi_cmd = app.add_subcommand(
         "openapi", "Print the OpenAPI 3 document of the REST API (as GET /openapi.json serves "
                    "it; docs/openapi.json is this output)");

@@ -57,6 +57,24 @@ struct ServeOptions {
   std::string cache_dir; // "" = DATA/cache
   std::string cache_ttl = "2m";
   bool no_cache = false;
+
+  // Metrics on their own HOST:PORT (probes too, no API): Prometheus scrapes there and the API
+  // port has no /metrics. "" = /metrics on the API port.
+  std::string metrics_listen;
+
+  // Kubernetes mode: the cluster is the store (ImageUpdater custom resources), the control loop
+  // runs on the elected leader only, the REST API acts as its caller.
+  bool kubernetes = false;
+  std::string kubeconfig; // "" = $KUBECONFIG, else in-cluster, else ~/.kube/config
+  std::string namespace_; // the one namespace watched; "" = all
+  bool leader_elect = true;
+  std::string leader_election_namespace; // "" = the configuration's namespace
+  std::string leader_election_id = "imageupdater-flux-source";
+  std::string lease_duration = "15s"; // client-go's defaults
+  std::string renew_deadline = "10s";
+  std::string retry_period = "2s";
+  double kube_api_qps = 50; // Flux's controllers' defaults (client-go's own: 5 and 10)
+  int kube_api_burst = 300;
 };
 
 // Blocks SIGTERM, SIGINT (and SIGPIPE) in the calling thread before any other thread exists, so

@@ -172,6 +172,13 @@ Result<Settings> check(const ServeOptions& options) {
     return std::unexpected(address.error());
   }
   s.address = *address;
+  if (!options.metrics_listen.empty()) {
+    auto metrics_address = common::server::parse_listen(options.metrics_listen);
+    if (!metrics_address) {
+      return common::util::fail(ErrorKind::invalid_input,
+                                "--metrics-listen: " + metrics_address.error().message);
+    }
+  }
   auto level = common::log::parse_level(options.log_level);
   if (!level) {
     return std::unexpected(level.error());
@@ -242,6 +249,7 @@ struct Service::Parts {
   std::unique_ptr<common::api::Writes> spec_writes; // --watch: the API's writes, no HTTP, no tokens
   std::unique_ptr<common::api::ImageUpdaterApi> api;
   std::unique_ptr<common::server::Server> server;
+  std::unique_ptr<common::server::Server> metrics_server; // --metrics-listen
   std::unique_ptr<common::generator::GeneratorReconciler> reconciler;
   std::unique_ptr<common::controller::Controller> controller;
   std::unique_ptr<SpecWatcher> watcher;
@@ -386,11 +394,31 @@ Result<void> Service::start() {
   };
   server_options.metrics = &p.metrics;
   server_options.logger = p.logger.get();
+  server_options.expose_metrics = options.metrics_listen.empty();
   auto server = common::server::Server::start(server_options, *p.api);
   if (!server) {
     return std::unexpected(server.error());
   }
   p.server = std::move(*server);
+  if (!options.metrics_listen.empty()) {
+    common::server::Options metrics_options;
+    metrics_options.listen = options.metrics_listen;
+    metrics_options.serve_api = false;
+    metrics_options.metrics = &p.metrics;
+    metrics_options.logger = p.logger.get();
+    metrics_options.max_threads = 2;
+    auto metrics_server = common::server::Server::start(metrics_options, *p.api);
+    if (!metrics_server) {
+      p.server->stop();
+      return common::util::fail(metrics_server.error().kind,
+                                "--metrics-listen: " + metrics_server.error().message);
+    }
+    p.metrics_server = std::move(*metrics_server);
+    p.logger->info(
+        "metrics listening",
+        {{"address", options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) + ":" +
+                         std::to_string(p.metrics_server->port())}});
+  }
   if (options.workers > 0) {
     p.start_control_loop();
   }
@@ -478,6 +506,9 @@ void Service::stop() {
   p.running_controller.store(nullptr);
   if (p.controller) {
     p.controller->stop();
+  }
+  if (p.metrics_server) {
+    p.metrics_server->stop();
   }
 }
 

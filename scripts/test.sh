@@ -3,6 +3,8 @@
 # runs every test. Steps:
 #   1. scripts/install-deps.sh            Debian packages, only the missing ones;
 #      scripts/get-tools.sh               helm and kubectl (pinned, checksummed) for e2e tests
+#      scripts/get-kube.sh                kube-apiserver and etcd built from their Go modules
+#                                         (pinned; cached in .cache/kube) for the cluster tests
 #   2. libFuzzer smoke run of each target (build-fuzz/, clang-19, 15 s each)
 #   3. ASan+UBSan build + all tests       (build-asan/)
 #   4. Release build + all tests          (build/, CMAKE_BUILD_TYPE=Release: what packagers type; GCC
@@ -18,6 +20,13 @@ scripts/install-deps.sh
 # helm and kubectl for the plugin's end-to-end tests (not Debian packages); the tests that need
 # them skip, saying so, when they cannot be had.
 scripts/get-tools.sh || echo "test.sh: warning: helm/kubectl not fetched; their tests will skip" >&2
+# kube-apiserver and etcd for the Kubernetes-mode tests (the first build takes minutes; later runs
+# find them in .cache/kube). Without Go the tests that need them skip, saying so.
+if command -v go >/dev/null; then
+  scripts/get-kube.sh
+else
+  echo "test.sh: warning: Go is missing; the Kubernetes-mode tests will skip" >&2
+fi
 
 if [[ "${IU_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== libFuzzer smoke run" >&2

@@ -55,6 +55,11 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
       std::chrono::duration_cast<std::chrono::nanoseconds>(m_clock.now().time_since_epoch())));
   const status::ImageUpdaterStatus before = previous_status(*object);
   const Loaded loaded = load_updater(*object);
+  if (loaded.updater && loaded.updater->suspend) {
+    // Flux's convention: a suspended object is left as it is, status included, until it is
+    // resumed (a spec change, which queues it again).
+    return std::chrono::nanoseconds(0);
+  }
   const std::chrono::nanoseconds interval = interval_of(loaded, m_options.default_interval);
   const Resolved images = resolve_images(loaded, m_tags, m_options);
 

@@ -464,6 +464,13 @@ struct Server::Impl {
     c.outcome.quiet = kind == Kind::probe || kind == Kind::scrape;
     const bool has_body = c.head.chunked || c.head.content_length.value_or(0) > 0;
     // Answered before any body byte is read: a denied or oversized request never costs its body.
+    if (kind == Kind::api && !options.serve_api) {
+      respond(
+          c,
+          api::status_response(404, "NotFound", "the server could not find the requested resource"),
+          has_body);
+      return;
+    }
     if (kind == Kind::api) {
       if (auto denied = api.precheck(c.request)) {
         c.outcome.principal = denied->principal;
@@ -496,10 +503,10 @@ struct Server::Impl {
     if (get && (r.path == "/healthz" || r.path == "/readyz")) {
       return Kind::probe;
     }
-    if (get && r.path == "/metrics" && options.metrics != nullptr) {
+    if (get && r.path == "/metrics" && options.metrics != nullptr && options.expose_metrics) {
       return Kind::scrape;
     }
-    if (get && options.files && !options.files_prefix.empty() &&
+    if (get && options.serve_api && options.files && !options.files_prefix.empty() &&
         r.path.starts_with(options.files_prefix)) {
       return Kind::file;
     }

@@ -65,6 +65,12 @@ struct Options {
   std::string files_prefix;
   std::function<std::optional<api::HttpResponse>(std::string_view rest)> files;
   metrics::Registry* metrics = nullptr; // null: /metrics is 404 and nothing is counted
+  // Whether GET /metrics is answered here (false: the requests are still counted in `metrics`,
+  // which another server, on its own port, exposes).
+  bool expose_metrics = true;
+  // Whether the API (and the files) are served here; false for a probes-and-metrics server
+  // (answers 404 Status to everything else).
+  bool serve_api = true;
   log::Logger* logger = nullptr;        // null: no request logs
 };
 

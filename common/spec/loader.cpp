@@ -117,7 +117,15 @@ void read_spec(Reader& r, const Entry& section, ImageUpdater& u,
   const std::string_view ns =
       u.metadata.namespace_.empty() ? default_namespace : std::string_view(u.metadata.namespace_);
   auto list = r.entries(section.value, section.path, section.at);
-  r.check_known(list, {"kind", "engine", "images", "argocd", "argo", "fluxcd"});
+  r.check_known(list, {"kind", "engine", "suspend", "images", "argocd", "argo", "fluxcd"});
+  if (const Entry* suspend = Reader::find(list, "suspend")) {
+    auto text = r.text(*suspend);
+    if (text && (*text == "true" || *text == "false")) {
+      u.suspend = *text == "true";
+    } else if (text) {
+      r.error(suspend->path, suspend->at, "spec.suspend must be true or false, not \"" + *text + "\"");
+    }
+  }
   const Entry* kind = Reader::find(list, "kind");
   const Entry* engine = Reader::find(list, "engine");
   EngineChoice from_kind = read_engine(r, kind);

@@ -214,6 +214,9 @@ struct ImageUpdater {
   // else argocd (KubeSphere's default).
   Engine kind = Engine::argocd;
   Dialect dialect = Dialect::proposal;
+  // spec.suspend (Flux's convention): the controller leaves a suspended object alone (no
+  // resolution, no publication, status kept) until it is resumed.
+  bool suspend = false;
   std::vector<ImageEntry> images;
   std::optional<ArgoSettings> argocd;
   std::optional<FluxSettings> fluxcd;

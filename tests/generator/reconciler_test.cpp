@@ -443,5 +443,26 @@ TEST_F(GeneratorTest, ProblemsAreReturnedOrLogged) {
   std::fclose(log_file);
 }
 
+
+TEST_F(GeneratorTest, ASuspendedObjectIsLeftAloneUntilResumed) {
+  json spec = k_argo_spec;
+  spec["suspend"] = true;
+  create("web", spec);
+  auto next = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(*next, std::chrono::nanoseconds(0)); // checked again only when told
+  EXPECT_EQ(m_tags.requests(), 0u);
+  EXPECT_EQ(m_store->get({"demo", "web"})->status_json, "{}");
+
+  store::Object resumed = *m_store->get({"demo", "web"});
+  spec["suspend"] = false;
+  resumed.spec_json = spec.dump();
+  ASSERT_TRUE(m_store->replace(resumed));
+  next = m_reconciler->reconcile({"demo", "web"});
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(*next, std::chrono::nanoseconds(5min));
+  EXPECT_EQ(status("web")["images"][0]["tag"], "1.2.0");
+}
+
 } // namespace
 } // namespace common::generator

@@ -63,6 +63,35 @@ std::map<std::string, std::string> parse_env_text(std::string_view text) {
   return out;
 }
 
+std::optional<Kube> Kube::load(std::string& why, bool& skip) {
+  Kube k;
+  k.m_dir = std::string(IU_BINARY_DIR) + "/it-kube";
+  auto text = slurp(k.m_dir + "/env");
+  if (!text) {
+    why = "no " + k.m_dir + "/env: run through ctest (fixture kube, tests/harness/kube.sh)";
+    skip = std::getenv("IU_SERVICES_ENV") == nullptr;
+    return std::nullopt;
+  }
+  for (auto& [key, value] : parse_env_text(*text)) {
+    k.m_env.emplace(key, value);
+  }
+  if (auto s = k.m_env.find("KUBE_SKIP"); s != k.m_env.end()) {
+    why = s->second;
+    skip = true;
+    return std::nullopt;
+  }
+  return k;
+}
+
+std::string Kube::env(std::string_view key) const {
+  auto it = m_env.find(key);
+  if (it == m_env.end()) {
+    ADD_FAILURE() << "no " << key << " in " << m_dir << "/env";
+    return "";
+  }
+  return it->second;
+}
+
 std::optional<Services> Services::load(std::string& why) {
   const char* path = std::getenv("IU_SERVICES_ENV");
   if (path == nullptr || *path == '\0') {

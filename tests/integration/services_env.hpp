@@ -34,6 +34,22 @@ private:
   std::map<std::string, std::string, std::less<>> m_expected;
 };
 
+// The Kubernetes control plane of tests/harness/kube.sh (fixture `kube`): <build>/it-kube/env.
+// load() fails with `why` when the file is missing (not run through ctest) or says KUBE_SKIP
+// (Go and the binaries missing); `skip` tells the two apart: true = GTEST_SKIP, false = FAIL.
+class Kube {
+public:
+  static std::optional<Kube> load(std::string& why, bool& skip);
+  // KUBE_SERVER, KUBE_CA, KUBE_ADMIN_TOKEN, ...; a test failure and "" when missing.
+  std::string env(std::string_view key) const;
+  // The directory of the control plane (for kube.sh restart-apiserver).
+  std::string dir() const { return m_dir; }
+
+private:
+  std::map<std::string, std::string, std::less<>> m_env;
+  std::string m_dir;
+};
+
 // "http://127.0.0.1:P" -> "127.0.0.1:P" (for image references).
 std::string host_of(std::string_view url);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/metrics/registry.hpp"
 #include "common/server/server.hpp"
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
@@ -207,6 +208,38 @@ TEST(ServerFiles, PathsUnderThePrefixGoToTheFileCallback) {
   EXPECT_EQ(json::parse(missing.body)["reason"], "NotFound");
   EXPECT_EQ(call(port, "POST", "/externalartifact/demo/web/abc.tar.gz", "{}").status, 404)
       << "only GET and HEAD reach the files";
+}
+
+// --metrics-listen: one server serves the API and counts, another only probes and /metrics.
+TEST(ServerMetricsPort, TheApiServerCountsAndTheMetricsServerExposes) {
+  util::SystemClock clock;
+  test_support::TempDir dir;
+  auto opened = store::SqliteStore::open(dir.path() + "/db.sqlite", clock);
+  ASSERT_TRUE(opened) << opened.error().message;
+  api::ImageUpdaterApi api(**opened, clock);
+  metrics::Registry registry;
+  server::Options main_options;
+  main_options.listen = "127.0.0.1:0";
+  main_options.metrics = &registry;
+  main_options.expose_metrics = false;
+  server::Options metrics_options;
+  metrics_options.listen = "127.0.0.1:0";
+  metrics_options.metrics = &registry;
+  metrics_options.serve_api = false;
+  auto main_server = server::Server::start(main_options, api);
+  auto metrics_server = server::Server::start(metrics_options, api);
+  ASSERT_TRUE(main_server && metrics_server);
+  const auto main_port = (*main_server)->port();
+  const auto metrics_port = (*metrics_server)->port();
+
+  EXPECT_EQ(call(main_port, "GET", "/metrics").status, 404) << "not exposed on the API port";
+  EXPECT_EQ(call(main_port, "GET", k_items).status, 200);
+  EXPECT_EQ(call(metrics_port, "GET", k_items).status, 404) << "no API on the metrics port";
+  EXPECT_EQ(call(metrics_port, "GET", "/healthz").status, 200);
+  const auto scraped = call(metrics_port, "GET", "/metrics");
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("imageupdater_http_requests_total{"), std::string::npos)
+      << scraped.body;
 }
 
 } // namespace

@@ -438,3 +438,31 @@ TEST(Loader, ExampleFileIsClean) {
 }
 
 } // namespace
+
+TEST(Loader, Suspend) {
+  struct Row {
+    const char* value; // spec.suspend as written; nullptr = absent
+    bool suspend;
+    const char* error; // "" = none
+  };
+  const Row rows[] = {
+      {nullptr, false, ""},
+      {"true", true, ""},
+      {"false", false, ""},
+      {"yes", false, "7:12: error: spec.suspend must be true or false, not \"yes\""},
+  };
+  for (const Row& row : rows) {
+    std::string text = std::string(spec_test::k_head) + "  images: [nginx]\n" +
+                       (row.value ? std::string("  suspend: ") + row.value + "\n" : "") +
+                       "  argocd: {app: {name: web}}\n";
+    auto r = parse_stream(text, "s.yaml");
+    SCOPED_TRACE(row.value ? row.value : "(absent)");
+    if (*row.error) {
+      EXPECT_EQ(brief(r.diagnostics), std::vector<std::string>{row.error});
+      continue;
+    }
+    ASSERT_TRUE(r.diagnostics.empty()) << joined(r.diagnostics);
+    ASSERT_EQ(r.updaters.size(), 1u);
+    EXPECT_EQ(r.updaters[0].suspend, row.suspend);
+  }
+}
