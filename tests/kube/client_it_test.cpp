@@ -28,14 +28,15 @@ using util::ErrorKind;
 
 const Resource k_configmaps{"", "v1", "configmaps", true};
 
-// The harness's DIR/env (KEY=VALUE lines), from $IU_KUBE_ENV.
+// The harness's DIR/env (KEY=VALUE lines): $IU_KUBE_ENV, else the fixture's <build>/it-kube/env.
+std::string env_file() {
+  const char* path = std::getenv("IU_KUBE_ENV");
+  return path != nullptr ? std::string(path) : std::string(IU_BINARY_DIR "/it-kube/env");
+}
+
 std::map<std::string, std::string> harness_env() {
   std::map<std::string, std::string> env;
-  const char* path = std::getenv("IU_KUBE_ENV");
-  if (path == nullptr) {
-    return env;
-  }
-  std::ifstream in(path);
+  std::ifstream in(env_file());
   std::string line;
   while (std::getline(in, line)) {
     if (const auto eq = line.find('='); eq != std::string::npos) {
@@ -50,7 +51,7 @@ protected:
   void SetUp() override {
     m_harness = harness_env();
     if (m_harness.empty()) {
-      GTEST_SKIP() << "IU_KUBE_ENV is not set or empty: run through ctest (the kube fixture)";
+      GTEST_SKIP() << env_file() << " is missing or empty: run through ctest (fixture kube)";
     }
     if (m_harness.contains("KUBE_SKIP")) {
       GTEST_SKIP() << "no Kubernetes API server: " << m_harness["KUBE_SKIP"];
@@ -284,8 +285,8 @@ TEST_F(KubeClientIt, QuietWatchEndsCleanlyAtItsTimeout) {
 // once they are older than 75 s, and until then serves a watch from any version it has seen.
 TEST_F(KubeClientIt, ExpiredContinueTokenIsGone) {
   // The etcd port: the harness's DIR/ports ("<etcd> <apiserver>") beside DIR/env.
-  const std::string env_file = std::getenv("IU_KUBE_ENV");
-  std::ifstream ports(env_file.substr(0, env_file.rfind('/') + 1) + "ports");
+  const std::string env = env_file();
+  std::ifstream ports(env.substr(0, env.rfind('/') + 1) + "ports");
   int etcd_port = 0;
   if (!(ports >> etcd_port)) {
     GTEST_SKIP() << "the harness does not say where etcd listens (DIR/ports)";
