@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/api/api.hpp"
+#include "common/api/schema.hpp"
 
 namespace common::api {
 namespace {
@@ -96,42 +97,10 @@ json schemas() {
         {"creationTimestamp", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
         {"labels", string_map()},
         {"annotations", string_map()}}}};
-  json condition = {{"type", "object"},
-                    {"properties",
-                     {{"type", {{"type", "string"}}},
-                      {"status", {{"type", "string"}, {"enum", {"True", "False", "Unknown"}}}},
-                      {"reason", {{"type", "string"}}},
-                      {"message", {{"type", "string"}}},
-                      {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
-                      {"lastTransitionTime", {{"type", "string"}, {"format", "date-time"}}}}}};
-  json status = {{"type", "object"},
-                 {"readOnly", true},
-                 {"description", "filled by the service; client changes are ignored"},
-                 {"properties",
-                  {{"images",
-                    {{"type", "array"},
-                     {"description", "one entry per spec.images entry, in order"},
-                     {"items",
-                      {{"type", "object"},
-                       {"properties",
-                        {{"alias", {{"type", "string"}}},
-                         {"image", {{"type", "string"}, {"description", "as written"}}},
-                         {"repository", {{"type", "string"}, {"description", "normalised"}}},
-                         {"strategy", {{"type", "string"}}},
-                         {"constraint", {{"type", "string"}}},
-                         {"tag", {{"type", "string"}, {"description", "the chosen tag"}}},
-                         {"digest", {{"type", "string"}}},
-                         {"reason", {{"type", "string"}, {"description", "why this tag"}}},
-                         {"error", {{"type", "string"}, {"description", "why none"}}},
-                         {"warnings", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}}},
-                   {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
-                   {"lastCheckTime", {{"type", "string"}, {"format", "date-time"}}},
-                   {"conditions", {{"type", "array"}, {"items", condition}}}}},
-                 {"additionalProperties", true}};
-  json spec = {{"type", "object"},
-               {"description", "the ImageUpdater spec (docs/spec.md): kind, images, argocd|argo, "
-                               "fluxcd; validated by the spec model (422 lists every problem)"},
-               {"additionalProperties", true}};
+  // The CRD's schemas (schema.hpp): one model for both documents.
+  json status = json::parse(detail::status_schema_json());
+  status["readOnly"] = true;
+  json spec = json::parse(detail::spec_schema_json());
   json updater = {
       {"type", "object"},
       {"required", {"metadata", "spec"}},

@@ -1,0 +1,167 @@
+#include "common/api/crd.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "common/api/schema.hpp"
+#include "common/api/writes.hpp"
+
+namespace common::api {
+namespace {
+
+using nlohmann::json;
+
+json columns() {
+  return json::array(
+      {{{"name", "Kind"}, {"type", "string"}, {"jsonPath", ".spec.kind"}},
+       {{"name", "Ready"},
+        {"type", "string"},
+        {"jsonPath", ".status.conditions[?(@.type==\"Ready\")].status"}},
+       {{"name", "Images"},
+        {"type", "string"},
+        {"description", "the tags chosen, in spec.images order"},
+        {"jsonPath", ".status.images[*].tag"}},
+       {{"name", "Last check"}, {"type", "date"}, {"jsonPath", ".status.lastCheckTime"}},
+       {{"name", "Age"}, {"type", "date"}, {"jsonPath", ".metadata.creationTimestamp"}},
+       {{"name", "Message"},
+        {"type", "string"},
+        {"priority", 1},
+        {"jsonPath", ".status.conditions[?(@.type==\"Ready\")].message"}}});
+}
+
+json crd() {
+  json names = {{"kind", k_kind},
+                {"listKind", k_list_kind},
+                {"plural", k_resource},
+                {"singular", k_singular},
+                {"shortNames", json::array()},
+                {"categories", {k_category}}};
+  for (std::string_view s : k_short_names) {
+    names["shortNames"].push_back(s);
+  }
+  json root = {{"type", "object"},
+               {"description", "An ImageUpdater keeps the images of an Argo CD Application or a "
+                               "Flux deployment at the newest tags its policy allows (docs/"
+                               "spec.md)."},
+               {"required", {"spec"}},
+               {"properties",
+                {{"apiVersion", {{"type", "string"}}},
+                 {"kind", {{"type", "string"}}},
+                 {"metadata", {{"type", "object"}}},
+                 {"spec", json::parse(detail::spec_schema_json())},
+                 {"status", json::parse(detail::status_schema_json())}}}};
+  json version = {{"name", "v1alpha1"},
+                  {"served", true},
+                  {"storage", true},
+                  {"subresources", {{"status", json::object()}}},
+                  {"additionalPrinterColumns", columns()},
+                  {"schema", {{"openAPIV3Schema", std::move(root)}}}};
+  return {{"apiVersion", "apiextensions.k8s.io/v1"},
+          {"kind", "CustomResourceDefinition"},
+          {"metadata",
+           {{"name", k_crd_name},
+            {"labels", {{"app.kubernetes.io/part-of", "imageupdater"}}}}},
+          {"spec",
+           {{"group", k_group},
+            {"names", std::move(names)},
+            {"scope", "Namespaced"},
+            {"versions", json::array({std::move(version)})}}}};
+}
+
+// ---- a small block-style YAML writer (deterministic, for the committed file) ----
+
+bool plain_safe(const std::string& s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s.front())) || s.back() == ' ') {
+    return false;
+  }
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != ' ' && c != '.' && c != '_' && c != '/' && c != '-' &&
+        c != '(' && c != ')') {
+      return false;
+    }
+  }
+  std::string lower(s);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* word : {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}) {
+    if (lower == word) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string scalar(const json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    return plain_safe(s) ? s : json(s).dump(); // a JSON string is a YAML double-quoted scalar
+  }
+  return j.dump();
+}
+
+bool inline_value(const json& j) {
+  return j.is_primitive() || j.empty();
+}
+
+void emit(const json& j, int indent, std::string& out);
+
+// One value after "key:" or "- ".
+void emit_value(const json& j, int indent, std::string& out) {
+  if (inline_value(j)) {
+    out += ' ';
+    out += j.is_primitive() ? scalar(j) : j.is_array() ? "[]" : "{}";
+    out += '\n';
+    return;
+  }
+  out += "\n";
+  emit(j, indent, out);
+}
+
+void emit(const json& j, int indent, std::string& out) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      out += pad;
+      out += scalar(json(key));
+      out += ':';
+      emit_value(value, indent + 2, out);
+    }
+    return;
+  }
+  for (const json& item : j) {
+    if (inline_value(item)) {
+      out += pad;
+      out += '-';
+      emit_value(item, indent + 2, out);
+      continue;
+    }
+    // "- " then the item's first line, its other lines indented under it.
+    std::string nested;
+    emit(item, indent + 2, nested);
+    out += pad;
+    out += "- ";
+    out.append(nested, static_cast<std::size_t>(indent) + 2);
+  }
+}
+
+} // namespace
+
+std::string crd_yaml() {
+  std::string out = "# Generated by `imageupdater-flux-source crd` from common/api/schema.cpp and "
+                    "crd.cpp: do not edit\n# (tests/api/crd_test.cpp fails when it differs).\n";
+  emit(crd(), 0, out);
+  return out;
+}
+
+std::string crd_json() {
+  return crd().dump();
+}
+
+std::string printer_columns_json() {
+  return columns().dump();
+}
+
+} // namespace common::api
