@@ -45,6 +45,8 @@
 namespace common::api {
 
 inline constexpr std::string_view k_api_prefix = "/kapis/gitops.kubesphere.io/v1alpha1";
+// The same routes where kubectl (and every Kubernetes client) looks for them.
+inline constexpr std::string_view k_kube_prefix = "/apis/gitops.kubesphere.io/v1alpha1";
 inline constexpr std::string_view k_openapi_path = "/openapi.json";
 
 struct Options {
@@ -88,9 +90,13 @@ private:
                        const std::string& name);
   HttpResponse remove(const HttpRequest& request, const std::string& namespace_,
                       const std::string& name);
+  HttpResponse patch(const HttpRequest& request, const std::string& namespace_,
+                     const std::string& name);
+  // The successful answer `r` in the representation the Accept header asks for.
+  HttpResponse negotiated(const HttpRequest& request, HttpResponse r) const;
 
   store::Store& m_store;
-  util::Clock& m_clock; // for status writes by the service (not used by these routes yet)
+  util::Clock& m_clock; // the ages in Table answers
   Options m_options;
   Writes m_writes; // validation, the store write and on_change, shared with other writers
 };

@@ -87,16 +87,14 @@ json write_method() {
 
 json proposal_argo() {
   return object(
-      {{"app",
-        with(object({{"name", subdomain("the Argo CD Application")},
-                     {"namespace", label("its namespace; empty: the ImageUpdater's")}}),
-             {{"required", {"name"}}})},
+      {{"app", with(object({{"name", subdomain("the Argo CD Application")},
+                            {"namespace", label("its namespace; empty: the ImageUpdater's")}}),
+                    {{"required", {"name"}}})},
        {"write", write_method()},
        {"update-strategy",
         any_value("semver | newest-build | latest | alphabetical | name | digest, for every "
                   "image or per alias (a map)")},
-       {"allow-tags",
-        any_value("any | regexp:<RE2>, for every image or per alias (a map)")},
+       {"allow-tags", any_value("any | regexp:<RE2>, for every image or per alias (a map)")},
        {"ignore-tags",
         any_value("globs (a list or a comma-separated string), for every image or per alias")},
        {"platforms",
@@ -110,15 +108,13 @@ json proposal_argo() {
 
 json kubesphere_argo() {
   return object(
-      {{"app",
-        with(object({{"name", subdomain("the Argo CD Application (in this namespace)")}}),
-             {{"required", {"name"}}})},
+      {{"app", with(object({{"name", subdomain("the Argo CD Application (in this namespace)")}}),
+                    {{"required", {"name"}}})},
        {"write", write_method()},
-       {"updateStrategy",
-        map_of(with(string(), {{"enum",
-                                {"semver", "newest-build", "latest", "alphabetical", "name",
-                                 "digest"}}}),
-               "per alias")},
+       {"updateStrategy", map_of(with(string(), {{"enum",
+                                                  {"semver", "newest-build", "latest",
+                                                   "alphabetical", "name", "digest"}}}),
+                                 "per alias")},
        {"allowTags", map_of(string(), "per alias: a regular expression (RE2)")},
        {"ignoreTags", map_of(string(), "per alias: comma-separated globs")},
        {"platforms", map_of(string(), "per alias: comma-separated os/arch[/variant]")},
@@ -130,9 +126,9 @@ json kubesphere_argo() {
 
 json flux_policy() {
   json order = object({{"order", with(string("asc | desc"), {{"pattern", k_order}})}});
-  return with(object({{"semver", with(object({{"range", with(string("a semver range"),
-                                                               {{"minLength", 1}})}}),
-                                      {{"required", {"range"}}})},
+  return with(object({{"semver",
+                       with(object({{"range", with(string("a semver range"), {{"minLength", 1}})}}),
+                            {{"required", {"range"}}})},
                       {"alphabetical", order},
                       {"numerical", order}},
                      "exactly one of semver, alphabetical, numerical"),
@@ -147,11 +143,11 @@ json flux_git() {
       "((has(self.push.branch) && self.push.branch != '') || (has(self.push.refspec) && "
       "self.push.refspec != '')))) || (has(self.commit) && has(self.commit.author) && "
       "has(self.commit.author.email) && self.commit.author.email != '')";
-  json signing = with(
-      object({{"secretRef", with(object({{"name", with(string(), {{"minLength", 1}})}}),
-                                 {{"required", {"name"}}})},
-              {"type", with(string("gpg (default) | ssh"), {{"pattern", "^(gpg|ssh)?$"}})}}),
-      {{"required", {"secretRef"}}});
+  json signing =
+      with(object({{"secretRef", with(object({{"name", with(string(), {{"minLength", 1}})}}),
+                                      {{"required", {"name"}}})},
+                   {"type", with(string("gpg (default) | ssh"), {{"pattern", "^(gpg|ssh)?$"}})}}),
+           {{"required", {"secretRef"}}});
   json commit = object({{"author", object({{"name", string()}, {"email", string()}})},
                         {"messageTemplate", string("Go text/template")},
                         {"messageTemplateValues", map_of(string())},
@@ -161,12 +157,13 @@ json flux_git() {
                      {"semver", string()},
                      {"name", string()},
                      {"commit", string()}});
-  return with(object({{"checkout", object({{"ref", std::move(ref)}})},
-                      {"commit", std::move(commit)},
-                      {"push", object({{"branch", string()}, {"refspec", string()}})}}),
-              {{"x-kubernetes-validations",
-                json::array({rule(commits, "spec.fluxcd.git.commit.author.email is required once commit or "
-                               "push settings are given")})}});
+  return with(
+      object({{"checkout", object({{"ref", std::move(ref)}})},
+              {"commit", std::move(commit)},
+              {"push", object({{"branch", string()}, {"refspec", string()}})}}),
+      {{"x-kubernetes-validations",
+        json::array({rule(commits, "spec.fluxcd.git.commit.author.email is required once commit or "
+                                   "push settings are given")})}});
 }
 
 json flux() {
@@ -177,23 +174,22 @@ json flux() {
                    {"extract", string("a $name / ${1} template of the pattern's groups")}}),
            {{"x-kubernetes-validations",
              json::array({rule("!has(self.extract) || self.extract == '' || (has(self.pattern) && "
-                   "self.pattern != '')",
-                   "filterTags.extract needs filterTags.pattern")})}});
-  json source = with(
-      object({{"apiVersion", string()},
-              {"kind", with(string("GitRepository (the default)"),
-                            {{"pattern", "^(GitRepository)?$"}})},
-              {"name", string()},
-              {"namespace", string()},
-              {"url", string()}}),
-      {{"x-kubernetes-validations",
-        json::array({rule("(has(self.name) && self.name != '') || (has(self.url) && self.url != '')",
-              "spec.fluxcd.sourceRef needs a name or a url")})}});
-  json update = object(
-      {{"path", string("in the repository; empty: its root")},
-       {"strategy",
-        with(string("Setters (default) | SettersAndImages"),
-             {{"pattern", "^(Setters|SettersAndImages)?$"}})}});
+                               "self.pattern != '')",
+                               "filterTags.extract needs filterTags.pattern")})}});
+  json source =
+      with(object({{"apiVersion", string()},
+                   {"kind", with(string("GitRepository (the default)"),
+                                 {{"pattern", "^(GitRepository)?$"}})},
+                   {"name", string()},
+                   {"namespace", string()},
+                   {"url", string()}}),
+           {{"x-kubernetes-validations",
+             json::array(
+                 {rule("(has(self.name) && self.name != '') || (has(self.url) && self.url != '')",
+                       "spec.fluxcd.sourceRef needs a name or a url")})}});
+  json update = object({{"path", string("in the repository; empty: its root")},
+                        {"strategy", with(string("Setters (default) | SettersAndImages"),
+                                          {{"pattern", "^(Setters|SettersAndImages)?$"}})}});
   return object({{"interval", std::move(interval)},
                  {"secret", subdomain("a docker-registry Secret of this namespace")},
                  {"policy", flux_policy()},
@@ -270,23 +266,24 @@ std::string status_schema_json() {
                           {"size", {{"type", "integer"}, {"format", "int64"}}},
                           {"lastUpdateTime", {{"type", "string"}, {"format", "date-time"}}},
                           {"metadata", map_of(string())}});
-  json status = object(
-      {{"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
-       {"lastCheckTime", {{"type", "string"}, {"format", "date-time"}}},
-       {"images", {{"type", "array"},
-                   {"description", "one entry per spec.images entry, in order"},
-                   {"items", std::move(image)}}},
-       {"conditions", {{"type", "array"}, {"items", std::move(condition)}}},
-       {"source", object({{"url", string()}, {"revision", string()}})},
-       {"artifact", std::move(artifact)},
-       {"externalArtifact",
-        {{"type", "object"},
-         {"description", "the ExternalArtifact object the service describes"},
-         {"x-kubernetes-preserve-unknown-fields", true}}},
-       {"oci", object({{"repository", string()}, {"tag", string()}, {"digest", string()}})},
-       {"inputsDigest", string()},
-       {"warnings", strings()}},
-      "filled by the service; client changes are ignored");
+  json status =
+      object({{"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
+              {"lastCheckTime", {{"type", "string"}, {"format", "date-time"}}},
+              {"images",
+               {{"type", "array"},
+                {"description", "one entry per spec.images entry, in order"},
+                {"items", std::move(image)}}},
+              {"conditions", {{"type", "array"}, {"items", std::move(condition)}}},
+              {"source", object({{"url", string()}, {"revision", string()}})},
+              {"artifact", std::move(artifact)},
+              {"externalArtifact",
+               {{"type", "object"},
+                {"description", "the ExternalArtifact object the service describes"},
+                {"x-kubernetes-preserve-unknown-fields", true}}},
+              {"oci", object({{"repository", string()}, {"tag", string()}, {"digest", string()}})},
+              {"inputsDigest", string()},
+              {"warnings", strings()}},
+             "filled by the service; client changes are ignored");
   status["x-kubernetes-preserve-unknown-fields"] = true;
   return status.dump();
 }
