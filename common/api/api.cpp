@@ -203,6 +203,24 @@ Answer<json> parse_body(const HttpRequest& request, const Options& options) {
   }
 }
 
+// kubectl's default fieldValidation=Strict: fields the CRD's schema does not declare are a 400,
+// as kube-apiserver's strict decoding answers (Warn, Ignore or none: the spec model's warnings).
+std::optional<HttpResponse> strict_refusal(const HttpRequest& request, const std::string& text) {
+  auto it = request.query.find("fieldValidation");
+  if (it == request.query.end() || it->second != "Strict") {
+    return std::nullopt;
+  }
+  auto unknown = detail::unknown_fields(text);
+  if (unknown.empty()) {
+    return std::nullopt;
+  }
+  std::string message = "strict decoding error: ";
+  for (std::size_t i = 0; i < unknown.size(); ++i) {
+    message += (i == 0 ? "" : ", ") + std::string("unknown field ") + util::quote(unknown[i]);
+  }
+  return bad_request(message);
+}
+
 void add_warnings(HttpResponse& r, const std::vector<std::string>& warnings) {
   for (const std::string& w : warnings) {
     r.headers.emplace_back("Warning", "299 - " + util::quote(w, 500));
@@ -267,7 +285,10 @@ std::string ImageUpdaterApi::route_of(const HttpRequest& request) {
   case RouteKind::openapi:
     return request.method + " " + std::string(k_openapi_path);
   case RouteKind::document:
-    return request.method + " " + request.path; // one of a fixed few
+    // One of a fixed few (namespaces by template: no path value becomes a metrics label).
+    return request.method + " " +
+           (request.path.starts_with("/api/v1/namespaces/") ? "/api/v1/namespaces/{name}"
+                                                            : request.path);
   case RouteKind::list_all:
     return prefix + "/imageupdaters";
   case RouteKind::collection:
@@ -431,6 +452,9 @@ HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::stri
   if (!body) {
     return std::move(body.error());
   }
+  if (auto refused = strict_refusal(request, *body)) {
+    return std::move(*refused);
+  }
   auto created = m_writes.create(namespace_, *body);
   if (!created) {
     return rejection_response(created.error(), /*creating=*/true);
@@ -453,6 +477,9 @@ HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::str
   auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
+  }
+  if (auto refused = strict_refusal(request, *body)) {
+    return std::move(*refused);
   }
   auto replaced = m_writes.replace(namespace_, name, *body);
   if (!replaced) {
@@ -536,6 +563,9 @@ HttpResponse ImageUpdaterApi::patch(const HttpRequest& request, const std::strin
     auto patched = detail::apply_patch(patch_type, dump(to_json(*found)), request.body);
     if (!patched) {
       return status_response(422, "Invalid", patched.error().message, object_details(name));
+    }
+    if (auto refused = strict_refusal(request, *patched)) {
+      return std::move(*refused);
     }
     auto replaced = m_writes.replace(namespace_, name, *patched);
     if (!replaced) {

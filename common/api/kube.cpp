@@ -298,11 +298,65 @@ json row(const json& object, const json& columns, std::chrono::system_clock::tim
             {"metadata", object.value("metadata", json::object())}}}};
 }
 
+void unknown(const json& value, const json& schema, const std::string& at,
+             std::vector<std::string>& out) {
+  if (schema.value("x-kubernetes-preserve-unknown-fields", false)) {
+    return;
+  }
+  if (value.is_array() && schema.contains("items")) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      unknown(value[i], schema["items"], at + "[" + std::to_string(i) + "]", out);
+    }
+    return;
+  }
+  if (!value.is_object()) {
+    return;
+  }
+  for (const auto& [key, child] : value.items()) {
+    const std::string path = at.empty() ? key : at + "." + key;
+    if (schema.contains("properties") && schema["properties"].contains(key)) {
+      unknown(child, schema["properties"][key], path, out);
+    } else if (schema.contains("additionalProperties")) {
+      unknown(child, schema["additionalProperties"], path, out);
+    } else {
+      out.push_back(path);
+    }
+  }
+}
+
+} // namespace
+
+std::vector<std::string> unknown_fields(std::string_view object) {
+  std::vector<std::string> out;
+  json value = json::parse(object, nullptr, false);
+  if (!value.is_object()) {
+    return out;
+  }
+  static const json schema = [] {
+    json root = json::parse(crd_json())["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    root["properties"]["metadata"]["x-kubernetes-preserve-unknown-fields"] = true;
+    return root;
+  }();
+  unknown(value, schema, "", out);
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view k_namespaces = "/api/v1/namespaces/";
+
+// "/api/v1/namespaces/NS" with NS a namespace name: kubectl reads it to word a NotFound.
+bool is_namespace_path(std::string_view path) {
+  return path.starts_with(k_namespaces) &&
+         check_dns1123_label(path.substr(k_namespaces.size())).empty();
+}
+
 } // namespace
 
 bool is_kube_document(std::string_view path) {
-  return path == "/api" || path == "/apis" || path == k_group_path || path == k_kube_prefix ||
-         path == "/version" || path == k_openapi_v3 || path == k_openapi_v3_gv;
+  return is_namespace_path(path) || path == "/api" || path == "/apis" || path == k_group_path ||
+         path == k_kube_prefix || path == "/version" || path == k_openapi_v3 ||
+         path == k_openapi_v3_gv;
 }
 
 std::optional<HttpResponse> kube_document(std::string_view path) {
@@ -310,6 +364,14 @@ std::optional<HttpResponse> kube_document(std::string_view path) {
     return document({{"kind", "APIVersions"},
                      {"versions", json::array()},
                      {"serverAddressByClientCIDRs", json::array()}});
+  }
+  if (is_namespace_path(path)) {
+    // Every namespace exists here (objects name theirs), so kubectl words a missing object as
+    // the object's NotFound, not the namespace's.
+    return document({{"kind", "Namespace"},
+                     {"apiVersion", "v1"},
+                     {"metadata", {{"name", path.substr(k_namespaces.size())}}},
+                     {"status", {{"phase", "Active"}}}});
   }
   if (path == "/apis") {
     return document(

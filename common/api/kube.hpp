@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/api/http.hpp"
 #include "common/util/error.hpp"
@@ -50,5 +51,11 @@ std::string to_table(std::string_view body, std::chrono::system_clock::time_poin
 // metadata.name and metadata.namespace with =, == or !=, comma-separated (what kubectl sends);
 // anything else is invalid_input.
 util::Result<std::string> filter_by_fields(std::string_view list, std::string_view selector);
+
+// The fields of `object` (an ImageUpdater as JSON text) that the CRD's schema does not declare
+// ("spec.fluxcd.bogus"), in document order: what kubectl's default `fieldValidation=Strict`
+// refuses. metadata is not looked into (the writes check it); status is open. Empty when the
+// text is not a JSON object.
+std::vector<std::string> unknown_fields(std::string_view object);
 
 } // namespace common::api::detail

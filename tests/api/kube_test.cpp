@@ -127,6 +127,13 @@ TEST_F(KubeTest, DiscoveryDocuments) {
   EXPECT_EQ(r["categories"], json({"imageupdater"}));
   EXPECT_EQ(r["verbs"], json({"create", "delete", "get", "list", "patch", "update"}));
   EXPECT_EQ(parsed(api.handle(request("GET", "/version")))["major"], "1");
+  // Every namespace exists: kubectl asks when an object is not found.
+  const json ns = parsed(api.handle(request("GET", "/api/v1/namespaces/demo")));
+  EXPECT_EQ(ns["kind"], "Namespace");
+  EXPECT_EQ(ns["metadata"]["name"], "demo");
+  EXPECT_EQ(api.handle(request("GET", "/api/v1/namespaces/Not_A_Label")).status, 404);
+  EXPECT_EQ(api::ImageUpdaterApi::route_of(request("GET", "/api/v1/namespaces/demo")),
+            "GET /api/v1/namespaces/{name}");
   EXPECT_EQ(api.handle(request("POST", "/apis", "{}")).status, 405);
 }
 
@@ -334,6 +341,35 @@ TEST_F(KubeTest, WatchAndDryRunAreRefused) {
   dry.query["dryRun"] = "All";
   EXPECT_EQ(api.handle(dry).status, 400);
   EXPECT_EQ(store.size(), 0u);
+}
+
+TEST_F(KubeTest, StrictFieldValidationRefusesUnknownFields) {
+  json body = updater("web");
+  body["spec"]["argocd"]["colour"] = "blue";
+  body["spec"]["extra"] = json::object({{"a", 1}});
+  HttpRequest strict = request("POST", k_items, body.dump());
+  strict.query["fieldValidation"] = "Strict";
+  auto refused = api.handle(strict);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(parsed(refused)["message"],
+            "strict decoding error: unknown field \"spec.argocd.colour\", unknown field "
+            "\"spec.extra\"");
+  EXPECT_EQ(store.size(), 0u);
+  // Warn (and no parameter): stored, with the spec model's warnings.
+  strict.query["fieldValidation"] = "Warn";
+  auto warned = api.handle(strict);
+  EXPECT_EQ(warned.status, 201) << warned.body;
+  EXPECT_FALSE(warned.headers.empty());
+  // A patch is judged by its result; per-image settings of the proposal dialect are open.
+  HttpRequest patch = request("PATCH", k_items + "/web", R"({"spec":{"argocd":{"colour":null,
+      "update-strategy":{"nginx":"semver"}},"extra":null}})",
+                              "application/merge-patch+json");
+  patch.query["fieldValidation"] = "Strict";
+  auto cleaned = api.handle(patch);
+  EXPECT_EQ(cleaned.status, 200) << cleaned.body;
+  patch.body = R"({"status":{"anything":1},"metadata":{"labels":{"a":"b"}},"spec":{"nope":1}})";
+  EXPECT_EQ(parsed(api.handle(patch))["message"],
+            "strict decoding error: unknown field \"spec.nope\"");
 }
 
 TEST(KubeNegotiate, AcceptHeaders) {
