@@ -62,12 +62,10 @@ written() { # how many objects have status.observedGeneration >= $1
   k get imageupdaters.gitops.kubesphere.io -A -o json |
     jq --argjson g "$1" '[.items[] | select((.status.observedGeneration // 0) >= $g)] | length'
 }
-metric() { # NAME-and-labels prefix: the sum of the matching series
-  curl -s "http://127.0.0.1:$(cat "$work/metrics-port")/metrics" |
-    awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
-}
-requests() { # verb resource
-  metric "imageupdater_kube_requests_total{result=\"ok\",resource=\"$2\",verb=\"$1\"}"
+requests() { # VERB RESOURCE: the service's successful requests so far
+  curl -s "http://127.0.0.1:$metrics_port/metrics" |
+    awk -v v="verb=\"$1\"" -v r="resource=\"$2\"" '/^imageupdater_kube_requests_total\{/ &&
+      index($0, v) && index($0, r) && index($0, "result=\"ok\"") { s += $NF } END { print s + 0 }'
 }
 snapshot() {
   for v in list:imageupdaters watch:imageupdaters get:imageupdaters update:imageupdaters/status \
@@ -77,15 +75,13 @@ snapshot() {
 }
 tags_before=$(curl -s "$REGISTRY_PAGED/_stats" | jq '[.tags_requests[]] | add // 0')
 
+metrics_port=$(python3 -B tests/harness/netutil.py free-ports 1)
 start=$(now_ms)
 "$bin" serve --kubernetes --kubeconfig "$KUBE_KUBECONFIG" --listen 127.0.0.1:0 \
-  --port-file "$work/port" --metrics-listen 127.0.0.1:0 --data "$work/data" --workers 4 \
+  --port-file "$work/port" --metrics-listen "127.0.0.1:$metrics_port" --data "$work/data" --workers 4 \
   --interval 1h --log-level warn 2>"$work/service.log" &
 svc_pid=$!
 until [ -s "$work/port" ]; do sleep 0.05; done
-# the metrics port: the second listening socket of the process
-port=$(cat "$work/port")
-ss -ltnpH "( sport != :$port )" 2>/dev/null | awk -v p="pid=$svc_pid," '$0 ~ p { split($4, a, ":"); print a[length(a)] }' | head -1 >"$work/metrics-port"
 until [ "$(written 1)" -ge "$objects" ]; do sleep 0.2; done
 round1=$(($(now_ms) - start))
 echo "start to all $objects statuses written: $round1 ms"
