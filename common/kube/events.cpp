@@ -37,6 +37,11 @@ std::string event_namespace(const ObjectReference& o) {
 
 } // namespace
 
+ObjectReference reference_to(const ObjectMeta& meta, std::string api_version, std::string kind) {
+  return {std::move(api_version), std::move(kind), meta.namespace_, meta.name, meta.uid,
+          meta.resource_version};
+}
+
 std::string truncate_utf8(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) {
     return std::string(text);

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "common/kube/api.hpp"
+#include "common/kube/object.hpp"
 #include "common/log/logger.hpp"
 #include "common/util/clock.hpp"
 
@@ -42,6 +43,10 @@ struct ObjectReference {
   std::string uid;
   std::string resource_version;
 };
+
+// The reference to a cached object (its metadata carries no apiVersion or kind: the caller
+// knows them: "gitops.kubesphere.io/v1alpha1", "ImageUpdater").
+ObjectReference reference_to(const ObjectMeta& meta, std::string api_version, std::string kind);
 
 enum class EventType { normal, warning };
 

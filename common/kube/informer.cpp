@@ -119,7 +119,6 @@ void Informer::run() {
       backoff_wait();
       continue;
     }
-    m_failures = 0;
     for (;;) {
       WatchEnd end = watch_once();
       if (end == WatchEnd::stopped || m_stop.stopped()) {
@@ -128,8 +127,13 @@ void Informer::run() {
       if (end == WatchEnd::gone) {
         break; // list again, at once: the version we had expired
       }
+      if (end == WatchEnd::gone_empty) {
+        // Gone before any event: back off first, so a server that refuses every version a list
+        // hands out is not hammered with lists.
+        backoff_wait();
+        break;
+      }
       if (end == WatchEnd::ended) {
-        m_failures = 0;
         continue;
       }
       // A failed watch, or one the server ended before any event: wait, then watch again from
@@ -255,20 +259,23 @@ Informer::WatchEnd Informer::watch_once() {
                      ? static_cast<std::int64_t>(m_random() % static_cast<std::uint64_t>(seconds))
                      : 0));
   auto opened = m_api.watch(m_options.resource, m_options.namespace_, options);
+  bool any = false;
   auto fail = [&](const util::Error& error) {
     if (m_logger != nullptr && error.kind != util::ErrorKind::gone) {
       m_logger->warn("kube: watch failed", {{"resource", m_options.resource.plural},
                                             {"kind", util::to_string(error.kind)},
                                             {"error", error.message}});
     }
-    return error.kind == util::ErrorKind::gone ? WatchEnd::gone : WatchEnd::failed;
+    if (error.kind == util::ErrorKind::gone) {
+      return any ? WatchEnd::gone : WatchEnd::gone_empty;
+    }
+    return WatchEnd::failed;
   };
   if (!opened) {
     return m_stop.stopped() ? WatchEnd::stopped : fail(opened.error());
   }
   std::unique_ptr<WatchStream> stream = std::move(*opened);
   set_stream(stream.get());
-  bool any = false;
   for (;;) {
     auto event = stream->next();
     if (m_stop.stopped()) {
@@ -284,6 +291,7 @@ Informer::WatchEnd Informer::watch_once() {
       return any ? WatchEnd::ended : WatchEnd::ended_empty;
     }
     any = true;
+    m_failures = 0; // the server answers: the backoff starts over
     apply_event(**event);
   }
 }

@@ -2,11 +2,13 @@
 // the objects (paginated), then watches from the list's resourceVersion with bookmarks, keeping
 // a cache keyed by (namespace, name) and calling handlers on every change.
 //   - a watch the server ends cleanly is reopened from the last version seen (no list);
-//   - gone (410: the version or a continue token expired) lists again at once; on the relist the
-//     handlers see deletes for objects no longer there, updates for objects whose
-//     resourceVersion changed, adds for new ones;
-//   - other errors (list or watch) wait a bounded, jittered exponential backoff, then list again
-//     (after a list failure) or watch again from the last version (after a watch failure);
+//   - gone (410: the version or a continue token expired) lists again, at once when the watch
+//     had delivered events (else after a backoff); on the relist the handlers see deletes for
+//     objects no longer there, updates for objects whose resourceVersion changed, adds for new
+//     ones; a continue token that expires mid-list is replaced by one unpaginated list;
+//   - other errors (list or watch), and a watch the server ends before any event, wait a
+//     bounded, jittered exponential backoff, then list again (after a list failure) or watch
+//     again from the last version; the backoff starts over when a watch delivers an event;
 //   - an object whose JSON cannot be parsed is logged and skipped.
 // Handlers run on the informer's thread, one at a time, after the cache reflects the change and
 // without any lock held (they may call get() and list()); they must not block for long.
@@ -43,7 +45,7 @@ struct InformerOptions {
   // picks 5 to 10 minutes so that its watches do not all end together).
   std::chrono::seconds watch_timeout{300};
   // Backoff after a failed list or watch: 800 ms doubling to 30 s, jitter up to 100%
-  // (client-go's reflector); the failure count resets on the next success.
+  // (client-go's reflector).
   Backoff backoff{std::chrono::milliseconds(800), 2.0, 1.0, 0, std::chrono::seconds(30)};
   double wait_scale = 1.0;       // tests: below 1 shortens every backoff wait
   std::uint64_t jitter_seed = 0; // 0 = from std::random_device
@@ -95,7 +97,7 @@ public:
 
 private:
   using Cache = std::map<ObjectKey, std::shared_ptr<const CachedObject>>;
-  enum class WatchEnd { ended, ended_empty, gone, failed, stopped };
+  enum class WatchEnd { ended, ended_empty, gone, gone_empty, failed, stopped };
 
   void run();
   util::Result<void> list_and_replace();

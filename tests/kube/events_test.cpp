@@ -182,6 +182,21 @@ TEST(EventRecorder, ClusterScopedObjectsGoToDefaultAndLongMessagesAreCut) {
   EXPECT_EQ(written[0]["involvedObject"]["namespace"], "");
 }
 
+TEST(EventRecorder, ReferenceToACachedObject) {
+  kube::ObjectMeta meta;
+  meta.namespace_ = "apps";
+  meta.name = "web";
+  meta.uid = "uid-1";
+  meta.resource_version = "42";
+  auto ref = kube::reference_to(meta, "gitops.kubesphere.io/v1alpha1", "ImageUpdater");
+  EXPECT_EQ(ref.api_version, web().api_version);
+  EXPECT_EQ(ref.kind, web().kind);
+  EXPECT_EQ(ref.namespace_, web().namespace_);
+  EXPECT_EQ(ref.name, web().name);
+  EXPECT_EQ(ref.uid, web().uid);
+  EXPECT_EQ(ref.resource_version, web().resource_version);
+}
+
 TEST(TruncateUtf8, NeverSplitsASequence) {
   struct Case {
     std::string text;
