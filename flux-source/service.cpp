@@ -37,6 +37,7 @@
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
+#include "common/util/strings.hpp"
 #include "common/util/try.hpp"
 
 namespace flux_source {
@@ -97,6 +98,40 @@ common::api::Options with_tokens(common::api::Options options,
       return r;
     }
     return common::api::status_response(403, "Forbidden", decision.message);
+  };
+  return options;
+}
+
+// The bearer token of an Authorization header ("" when there is none).
+std::string bearer_token(const common::api::HttpRequest& request) {
+  const std::string value = request.header("Authorization");
+  if (value.size() <= 7 || !common::util::iequals(value.substr(0, 7), "Bearer ")) {
+    return {};
+  }
+  const auto begin = value.find_first_not_of(' ', 7);
+  return begin == std::string::npos ? std::string() : value.substr(begin);
+}
+
+// --kubernetes: every request acts as its caller. No bearer token is 401 here; with one, the
+// request's store forwards it, so the API server authenticates and authorises the caller (its
+// 401 and 403 come back as such) and the service lends none of its own rights.
+common::api::Options as_caller(common::api::Options options, const common::kube::Client& kube) {
+  options.authorize = [](const common::api::HttpRequest& request, const std::string&, bool,
+                         std::string& principal) -> std::optional<common::api::HttpResponse> {
+    if (bearer_token(request).empty()) {
+      auto r = common::api::status_response(
+          401, "Unauthorized",
+          "a bearer token is required: the Kubernetes API server authorises each request as its "
+          "caller");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"imageupdater\"");
+      return r;
+    }
+    principal = "bearer";
+    return std::nullopt;
+  };
+  options.store_for = [&kube](const common::api::HttpRequest& request)
+      -> Result<std::shared_ptr<common::store::Store>> {
+    return common::cluster::caller_store(kube, bearer_token(request));
   };
   return options;
 }
@@ -458,6 +493,9 @@ Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, st
   parts->spec_writes = std::make_unique<common::api::Writes>(*parts->store, api_options.on_change);
   if (parts->tokens) {
     api_options = with_tokens(std::move(api_options), *parts->tokens);
+  }
+  if (parts->kube) {
+    api_options = as_caller(std::move(api_options), *parts->kube);
   }
   parts->api = std::make_unique<common::api::ImageUpdaterApi>(*parts->store, parts->clock,
                                                               std::move(api_options));

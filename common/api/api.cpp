@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -13,6 +16,7 @@
 #include "common/api/writes.hpp"
 #include "common/api/yaml_json.hpp"
 #include "common/http/client.hpp"
+#include "common/util/outcome.hpp"
 #include "common/util/strings.hpp"
 #include "common/yamlscan/scan.hpp"
 
@@ -49,9 +53,10 @@ HttpResponse bad_request(const std::string& message) {
 // an object that is invalid is 422 Invalid with its causes, a conflict on create 409
 // AlreadyExists, any other kind error_response's status with the object named in details. A
 // request that could not be read as an object gets no details.
-HttpResponse rejection_response(const Rejection& r, bool creating = false) {
+HttpResponse rejection_response(const Rejection& r, bool creating = false,
+                                bool callers_credentials = false) {
   if (!r.name) {
-    return error_response(r.error);
+    return error_response(r.error, {}, callers_credentials);
   }
   if (r.error.kind == util::ErrorKind::invalid_input && !r.causes.empty()) {
     StatusDetails d{*r.name, std::string(k_group), std::string(k_kind), "", r.causes};
@@ -61,7 +66,7 @@ HttpResponse rejection_response(const Rejection& r, bool creating = false) {
   if (r.error.kind == util::ErrorKind::conflict && creating) {
     return status_response(409, "AlreadyExists", r.error.message, d);
   }
-  return error_response(r.error, d);
+  return error_response(r.error, d, callers_credentials);
 }
 
 // ---- routes ----
@@ -353,30 +358,46 @@ HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
     if (request.query.contains("dryRun")) {
       return bad_request("dryRun is not supported by this API");
     }
+    // This request's store: the API's own, or the caller's (Options::store_for).
+    std::shared_ptr<store::Store> caller_store;
+    std::optional<Writes> caller_writes;
+    Backend b{&m_store, &m_writes};
+    if (m_options.store_for) {
+      auto chosen = m_options.store_for(request);
+      if (!chosen) {
+        const util::Outcome& o = util::outcome(chosen.error().kind);
+        return status_response(o.http_status, std::string(o.http_reason), chosen.error().message);
+      }
+      caller_store = std::move(*chosen);
+      caller_writes.emplace(*caller_store, m_options.on_change);
+      b.store = caller_store.get();
+      b.writes = &*caller_writes;
+      b.callers = true;
+    }
     HttpResponse r = [&]() -> HttpResponse {
       if (route.kind == RouteKind::list_all) {
-        return list(request, "");
+        return list(b, request, "");
       }
       if (std::string why = check_dns1123_label(route.namespace_); !why.empty()) {
         return bad_request("invalid namespace in the path: " + why);
       }
       if (route.kind == RouteKind::collection) {
-        return request.method == "POST" ? create(request, route.namespace_)
-                                        : list(request, route.namespace_);
+        return request.method == "POST" ? create(b, request, route.namespace_)
+                                        : list(b, request, route.namespace_);
       }
       if (std::string why = check_dns1123_subdomain(route.name); !why.empty()) {
         return bad_request("invalid name in the path: " + why);
       }
       if (request.method == "PUT") {
-        return replace(request, route.namespace_, route.name);
+        return replace(b, request, route.namespace_, route.name);
       }
       if (request.method == "PATCH") {
-        return patch(request, route.namespace_, route.name);
+        return patch(b, request, route.namespace_, route.name);
       }
       if (request.method == "DELETE") {
-        return remove(request, route.namespace_, route.name);
+        return remove(b, request, route.namespace_, route.name);
       }
-      return get(route.namespace_, route.name);
+      return get(b, route.namespace_, route.name);
     }();
     r.principal = std::move(principal);
     return negotiated(request, std::move(r));
@@ -385,7 +406,7 @@ HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   }
 }
 
-HttpResponse ImageUpdaterApi::list(const HttpRequest& request, const std::string& namespace_) {
+HttpResponse ImageUpdaterApi::list(Backend& b, const HttpRequest& request, const std::string& namespace_) {
   store::ListOptions options;
   options.limit = m_options.max_list_limit;
   if (auto it = request.query.find("limit"); it != request.query.end()) {
@@ -419,9 +440,9 @@ HttpResponse ImageUpdaterApi::list(const HttpRequest& request, const std::string
   if (auto it = request.query.find("fieldSelector"); it != request.query.end()) {
     field_selector = it->second;
   }
-  auto page = m_store.list(namespace_, options);
+  auto page = b.store->list(namespace_, options);
   if (!page) {
-    return error_response(page.error());
+    return error_response(page.error(), {}, b.callers);
   }
   json items = json::array();
   for (const store::Object& o : page->items) {
@@ -447,7 +468,7 @@ HttpResponse ImageUpdaterApi::list(const HttpRequest& request, const std::string
   return r;
 }
 
-HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::string& namespace_) {
+HttpResponse ImageUpdaterApi::create(Backend& b, const HttpRequest& request, const std::string& namespace_) {
   auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
@@ -455,24 +476,24 @@ HttpResponse ImageUpdaterApi::create(const HttpRequest& request, const std::stri
   if (auto refused = strict_refusal(request, *body)) {
     return std::move(*refused);
   }
-  auto created = m_writes.create(namespace_, *body);
+  auto created = b.writes->create(namespace_, *body);
   if (!created) {
-    return rejection_response(created.error(), /*creating=*/true);
+    return rejection_response(created.error(), /*creating=*/true, b.callers);
   }
   HttpResponse r = ok(201, to_json(created->object));
   add_warnings(r, created->warnings);
   return r;
 }
 
-HttpResponse ImageUpdaterApi::get(const std::string& namespace_, const std::string& name) {
-  auto found = m_store.get({namespace_, name});
+HttpResponse ImageUpdaterApi::get(Backend& b, const std::string& namespace_, const std::string& name) {
+  auto found = b.store->get({namespace_, name});
   if (!found) {
-    return rejection_response(store_failure(found.error(), name));
+    return rejection_response(store_failure(found.error(), name), false, b.callers);
   }
   return ok(200, to_json(*found));
 }
 
-HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::string& namespace_,
+HttpResponse ImageUpdaterApi::replace(Backend& b, const HttpRequest& request, const std::string& namespace_,
                                       const std::string& name) {
   auto body = body_text(request, m_options);
   if (!body) {
@@ -481,16 +502,16 @@ HttpResponse ImageUpdaterApi::replace(const HttpRequest& request, const std::str
   if (auto refused = strict_refusal(request, *body)) {
     return std::move(*refused);
   }
-  auto replaced = m_writes.replace(namespace_, name, *body);
+  auto replaced = b.writes->replace(namespace_, name, *body);
   if (!replaced) {
-    return rejection_response(replaced.error());
+    return rejection_response(replaced.error(), false, b.callers);
   }
   HttpResponse r = ok(200, to_json(replaced->object));
   add_warnings(r, replaced->warnings);
   return r;
 }
 
-HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::string& namespace_,
+HttpResponse ImageUpdaterApi::remove(Backend& b, const HttpRequest& request, const std::string& namespace_,
                                      const std::string& name) {
   std::string precondition;
   if (!util::trim(request.body).empty()) {
@@ -517,16 +538,16 @@ HttpResponse ImageUpdaterApi::remove(const HttpRequest& request, const std::stri
       }
     }
   }
-  auto removed = m_writes.remove({namespace_, name}, precondition);
+  auto removed = b.writes->remove({namespace_, name}, precondition);
   if (!removed) {
-    return rejection_response(removed.error());
+    return rejection_response(removed.error(), false, b.callers);
   }
   StatusDetails d = object_details(name);
   d.uid = removed->uid;
   return success_response(d);
 }
 
-HttpResponse ImageUpdaterApi::patch(const HttpRequest& request, const std::string& namespace_,
+HttpResponse ImageUpdaterApi::patch(Backend& b, const HttpRequest& request, const std::string& namespace_,
                                     const std::string& name) {
   const std::string type = http::media_type(request.header("Content-Type"));
   const detail::PatchType patch_type = detail::patch_type(type);
@@ -556,9 +577,9 @@ HttpResponse ImageUpdaterApi::patch(const HttpRequest& request, const std::strin
   // does), unless the patch itself names the resourceVersion it was made for.
   constexpr int k_attempts = 5;
   for (int attempt = 1;; ++attempt) {
-    auto found = m_store.get({namespace_, name});
+    auto found = b.store->get({namespace_, name});
     if (!found) {
-      return rejection_response(store_failure(found.error(), name));
+      return rejection_response(store_failure(found.error(), name), false, b.callers);
     }
     auto patched = detail::apply_patch(patch_type, dump(to_json(*found)), request.body);
     if (!patched) {
@@ -567,7 +588,7 @@ HttpResponse ImageUpdaterApi::patch(const HttpRequest& request, const std::strin
     if (auto refused = strict_refusal(request, *patched)) {
       return std::move(*refused);
     }
-    auto replaced = m_writes.replace(namespace_, name, *patched);
+    auto replaced = b.writes->replace(namespace_, name, *patched);
     if (!replaced) {
       const bool own_version =
           json::parse(*patched)["metadata"].value("resourceVersion", "") == found->resource_version;
@@ -575,7 +596,7 @@ HttpResponse ImageUpdaterApi::patch(const HttpRequest& request, const std::strin
           attempt < k_attempts) {
         continue;
       }
-      return rejection_response(replaced.error());
+      return rejection_response(replaced.error(), false, b.callers);
     }
     HttpResponse r = ok(200, to_json(replaced->object));
     add_warnings(r, replaced->warnings);

@@ -60,6 +60,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,10 @@ struct Options {
   std::function<std::optional<HttpResponse>(const HttpRequest&, const std::string& namespace_,
                                             bool write, std::string& principal)>
       authorize;
+  // The store a routed request reads and writes (unset = the one given to the constructor):
+  // the Kubernetes mode gives each caller a store acting as that caller, so the API server
+  // authorises every request. An error is answered as its kind's Status (util::outcome).
+  std::function<util::Result<std::shared_ptr<store::Store>>(const HttpRequest&)> store_for;
   // Called after a create or a replace that changed the object, and after a delete (so the
   // service can reconcile it at once).
   std::function<void(const store::Key&)> on_change;
@@ -112,14 +117,21 @@ public:
   static std::string route_of(const HttpRequest& request);
 
 private:
-  HttpResponse list(const HttpRequest& request, const std::string& namespace_);
-  HttpResponse create(const HttpRequest& request, const std::string& namespace_);
-  HttpResponse get(const std::string& namespace_, const std::string& name);
-  HttpResponse replace(const HttpRequest& request, const std::string& namespace_,
+  // Where one request reads and writes: the API's store and write service, or the caller's.
+  struct Backend {
+    store::Store* store;
+    Writes* writes;
+    bool callers = false; // the store acts as the caller: its auth errors are 403s
+
+  };
+  HttpResponse list(Backend& b, const HttpRequest& request, const std::string& namespace_);
+  HttpResponse create(Backend& b, const HttpRequest& request, const std::string& namespace_);
+  HttpResponse get(Backend& b, const std::string& namespace_, const std::string& name);
+  HttpResponse replace(Backend& b, const HttpRequest& request, const std::string& namespace_,
                        const std::string& name);
-  HttpResponse remove(const HttpRequest& request, const std::string& namespace_,
+  HttpResponse remove(Backend& b, const HttpRequest& request, const std::string& namespace_,
                       const std::string& name);
-  HttpResponse patch(const HttpRequest& request, const std::string& namespace_,
+  HttpResponse patch(Backend& b, const HttpRequest& request, const std::string& namespace_,
                      const std::string& name);
   // The successful answer `r` in the representation the Accept header asks for.
   HttpResponse negotiated(const HttpRequest& request, HttpResponse r) const;

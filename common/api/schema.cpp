@@ -234,6 +234,10 @@ std::string spec_schema_json() {
                {"properties",
                 {{"kind", with(engine, {{"description", "argocd | fluxcd"}})},
                  {"engine", with(engine, {{"description", "the same as kind (an older name)"}})},
+                 {"suspend",
+                  {{"type", "boolean"},
+                   {"description", "true: the service leaves the object alone (no check, no "
+                                   "publication) until it is resumed"}}},
                  {"images", std::move(images)},
                  {"argocd", proposal_argo()},
                  {"argo", kubesphere_argo()},

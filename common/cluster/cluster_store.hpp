@@ -19,11 +19,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/kube/api.hpp"
+#include "common/kube/client.hpp"
 #include "common/store/store.hpp"
 #include "common/util/error.hpp"
 
@@ -51,6 +53,11 @@ private:
   kube::Api& m_api;
   CacheLookup m_cache;
 };
+
+// A store acting as the holder of `token` (a REST API caller's bearer token): the API server
+// authenticates and authorises every request it makes; same server, TLS settings and rate limit
+// as `client`. No cache: reads go to the API server (as the caller).
+std::shared_ptr<store::Store> caller_store(const kube::Client& client, std::string token);
 
 // An ImageUpdater custom resource's JSON as a store::Object (spec and status as compact JSON
 // text, "{}" for an absent status). invalid_input naming the field when it is not one.

@@ -26,11 +26,6 @@ util::Result<std::unique_ptr<Loop>> Loop::create(kube::Api& api, LoopOptions opt
     kube::LeaderCallbacks callbacks;
     callbacks.on_started_leading = [self] { self->start_leading(); };
     callbacks.on_stopped_leading = [self] { self->stop_leading(); };
-    callbacks.on_new_leader = [self](const std::string& identity) {
-      if (self->m_logger) {
-        self->m_logger->info("leader", {{"identity", identity}});
-      }
-    };
     auto elector =
         kube::LeaderElector::create(api, loop->m_options.lease, std::move(callbacks), clock, logger);
     if (!elector) {

@@ -59,10 +59,12 @@ contexts: [{name: sa, context: {cluster: c, user: sa, namespace: $sys}}]
 current-context: sa
 YAML
 # The service account may not do what it was not given (a check of the RBAC itself).
-k --kubeconfig "$tmp/sa.kubeconfig" auth can-i create imageupdaters.gitops.kubesphere.io -n "$ns" |
-  grep -qx no || fail "the service account may create ImageUpdaters"
-k --kubeconfig "$tmp/sa.kubeconfig" auth can-i get secrets -n "$ns" | grep -qx no ||
-  fail "the service account may read secrets"
+can_i() { k --kubeconfig "$tmp/sa.kubeconfig" auth can-i "$@" 2>/dev/null || true; }
+[ "$(can_i create imageupdaters.gitops.kubesphere.io -n "$ns")" = no ] ||
+  fail "the service account may create ImageUpdaters"
+[ "$(can_i get secrets -n "$ns")" = no ] || fail "the service account may read secrets"
+[ "$(can_i update imageupdaters.gitops.kubesphere.io --subresource=status -n "$ns")" = yes ] ||
+  fail "the service account may not write status"
 
 start_replica() { # NAME
   mkdir -p "$tmp/$1"
