@@ -8,12 +8,13 @@
 #     annotation set): a watch, not a poll, means no list and no get per object;
 #   - the registry's tag-list requests (the shared images are fetched once per cache period);
 #   - the service's memory (VmHWM, VmRSS).
-#   bench/kube.sh [BUILD_DIR] [OBJECTS] [IMAGES]
+#   bench/kube.sh [BUILD_DIR] [OBJECTS] [IMAGES] [QPS]   (QPS: --kube-api-qps; default 50, 0 = none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 objects=${2:-1000}
 images=${3:-50}
+qps=${4:-50}
 bin=$(realpath "$build/bin/imageupdater-flux-source")
 work=$(mktemp -d /dev/shm/iu-kube-bench.XXXXXX)
 svc_pid=
@@ -56,7 +57,7 @@ spec:
 YAML
 done >"$work/objects.yaml"
 k apply --server-side -f "$work/objects.yaml" >/dev/null
-echo "objects: $objects ImageUpdaters in 10 namespaces, $images images (2 per object)"
+echo "objects: $objects ImageUpdaters in 10 namespaces, $images images (2 per object); --kube-api-qps $qps"
 
 written() { # how many objects have status.observedGeneration >= $1
   k get imageupdaters.gitops.kubesphere.io -A -o json |
@@ -79,7 +80,7 @@ metrics_port=$(python3 -B tests/harness/netutil.py free-ports 1)
 start=$(now_ms)
 "$bin" serve --kubernetes --kubeconfig "$KUBE_KUBECONFIG" --listen 127.0.0.1:0 \
   --port-file "$work/port" --metrics-listen "127.0.0.1:$metrics_port" --data "$work/data" --workers 4 \
-  --interval 1h --log-level warn 2>"$work/service.log" &
+  --interval 1h --kube-api-qps "$qps" --log-level warn 2>"$work/service.log" &
 svc_pid=$!
 until [ -s "$work/port" ]; do sleep 0.05; done
 until [ "$(written 1)" -ge "$objects" ]; do sleep 0.2; done
@@ -89,11 +90,13 @@ echo "requests, start-up round: $(snapshot)"
 rss=$(grep -E 'VmHWM|VmRSS' "/proc/$svc_pid/status" | awk '{ printf "%s %s kB  ", $1, $2 }')
 
 before=$(snapshot)
+status_before=$(requests update imageupdaters/status)
 second=$(now_ms)
 k annotate imageupdaters.gitops.kubesphere.io --all -A --overwrite \
   reconcile.fluxcd.io/requestedAt="$(date -u +%FT%TZ)" >/dev/null
 annotated=$(($(now_ms) - second))
-until [ "$(k get imageupdaters.gitops.kubesphere.io -A -o json | jq '[.items[] | select(.status.lastCheckTime > "'"$(date -u -d @$((second / 1000)) +%FT%TZ)"'")] | length')" -ge "$objects" ]; do sleep 0.2; done
+# every object's status written once more (the service's own count of status writes)
+until [ "$(requests update imageupdaters/status)" -ge $((status_before + objects)) ]; do sleep 0.2; done
 echo "requestedAt on every object (kubectl annotate took $annotated ms) to all statuses rewritten: $(($(now_ms) - second)) ms"
 echo "requests after the second round (cumulative; before it: $before): $(snapshot)"
 echo "memory: $rss(after the first round); now $(grep VmRSS "/proc/$svc_pid/status" | awk '{ print $2 " kB" }')"
