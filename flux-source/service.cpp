@@ -14,26 +14,26 @@
 
 #include "common/api/api.hpp"
 #include "common/api/status.hpp"
+#include "common/api/writes.hpp"
 #include "common/artifact/storage.hpp"
 #include "common/auth/tokens.hpp"
 #include "common/cluster/cluster_store.hpp"
 #include "common/cluster/counting_api.hpp"
 #include "common/cluster/loop.hpp"
 #include "common/cluster/status_events.hpp"
+#include "common/controller/controller.hpp"
 #include "common/credentials/environment.hpp"
+#include "common/generator/oci_pusher.hpp"
+#include "common/generator/reconciler.hpp"
+#include "common/generator/source.hpp"
 #include "common/kube/client.hpp"
 #include "common/kube/config.hpp"
 #include "common/kube/events.hpp"
 #include "common/kube/leader.hpp"
-#include "common/controller/controller.hpp"
-#include "common/generator/oci_pusher.hpp"
-#include "common/generator/reconciler.hpp"
-#include "common/generator/source.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/resolve/wiring.hpp"
 #include "common/server/server.hpp"
 #include "common/specdir/sync.hpp"
-#include "common/api/writes.hpp"
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
@@ -244,20 +244,18 @@ Result<Settings> check(const ServeOptions& options) {
     std::chrono::nanoseconds& out;
   };
   // In the order serve has always reported them.
-  for (const Flag& f : {Flag{"--read-timeout", options.read_timeout, false, s.read_timeout},
-                        Flag{"--head-timeout", options.head_timeout, false, s.head_timeout},
-                        Flag{"--resolve-timeout", options.resolve_timeout, true, s.resolve_timeout},
-                        Flag{"--write-timeout", options.write_timeout, false, s.write_timeout},
-                        Flag{"--interval", options.interval, false, s.interval},
-                        Flag{"--cache-ttl", options.cache_ttl, true, s.cache_ttl},
-                        Flag{"--watch-interval", options.watch_interval, false, s.watch_interval},
-                        Flag{"--git-timeout", options.git_timeout, false, s.git_timeout},
-                        Flag{"--leader-election-lease-duration", options.lease_duration, false,
-                             s.lease_duration},
-                        Flag{"--leader-election-renew-deadline", options.renew_deadline, false,
-                             s.renew_deadline},
-                        Flag{"--leader-election-retry-period", options.retry_period, false,
-                             s.retry_period}}) {
+  for (const Flag& f :
+       {Flag{"--read-timeout", options.read_timeout, false, s.read_timeout},
+        Flag{"--head-timeout", options.head_timeout, false, s.head_timeout},
+        Flag{"--resolve-timeout", options.resolve_timeout, true, s.resolve_timeout},
+        Flag{"--write-timeout", options.write_timeout, false, s.write_timeout},
+        Flag{"--interval", options.interval, false, s.interval},
+        Flag{"--cache-ttl", options.cache_ttl, true, s.cache_ttl},
+        Flag{"--watch-interval", options.watch_interval, false, s.watch_interval},
+        Flag{"--git-timeout", options.git_timeout, false, s.git_timeout},
+        Flag{"--leader-election-lease-duration", options.lease_duration, false, s.lease_duration},
+        Flag{"--leader-election-renew-deadline", options.renew_deadline, false, s.renew_deadline},
+        Flag{"--leader-election-retry-period", options.retry_period, false, s.retry_period}}) {
     auto parsed = duration_flag(f.name, f.value, f.allow_zero);
     if (!parsed) {
       return std::unexpected(parsed.error());
@@ -323,7 +321,7 @@ struct Service::Parts {
   std::unique_ptr<common::log::Logger> logger;
   std::optional<common::auth::TokenAuthenticator> tokens;
   std::unique_ptr<common::store::SqliteStore> sqlite; // the embedded mode's store
-  common::store::Store* store = nullptr;               // what the API and the loop use
+  common::store::Store* store = nullptr;              // what the API and the loop use
   // Kubernetes mode (--kubernetes): the cluster is the store.
   common::credentials::SystemEnvironment env;
   std::unique_ptr<common::kube::Client> kube;
@@ -387,13 +385,13 @@ Result<void> open_cluster(Service::Parts& p) {
       *p.kube_api, [parts = &p](const common::store::Key& key) -> std::optional<std::string> {
         return parts->loop ? parts->loop->cached(key) : std::nullopt;
       });
-  p.controller_store =
-      std::make_unique<common::cluster::StatusEvents>(*p.cluster_store, *p.events);
+  p.controller_store = std::make_unique<common::cluster::StatusEvents>(*p.cluster_store, *p.events);
   p.store = p.controller_store.get();
-  p.logger->info("kubernetes", {{"server", p.kube->server()},
-                                {"config", config->source},
-                                {"namespace", options.namespace_.empty() ? "(all)" : options.namespace_},
-                                {"identity", p.identity}});
+  p.logger->info("kubernetes",
+                 {{"server", p.kube->server()},
+                  {"config", config->source},
+                  {"namespace", options.namespace_.empty() ? "(all)" : options.namespace_},
+                  {"identity", p.identity}});
   return {};
 }
 

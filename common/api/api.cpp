@@ -406,7 +406,8 @@ HttpResponse ImageUpdaterApi::handle(const HttpRequest& request) {
   }
 }
 
-HttpResponse ImageUpdaterApi::list(Backend& b, const HttpRequest& request, const std::string& namespace_) {
+HttpResponse ImageUpdaterApi::list(Backend& b, const HttpRequest& request,
+                                   const std::string& namespace_) {
   store::ListOptions options;
   options.limit = m_options.max_list_limit;
   if (auto it = request.query.find("limit"); it != request.query.end()) {
@@ -468,7 +469,8 @@ HttpResponse ImageUpdaterApi::list(Backend& b, const HttpRequest& request, const
   return r;
 }
 
-HttpResponse ImageUpdaterApi::create(Backend& b, const HttpRequest& request, const std::string& namespace_) {
+HttpResponse ImageUpdaterApi::create(Backend& b, const HttpRequest& request,
+                                     const std::string& namespace_) {
   auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
@@ -485,7 +487,8 @@ HttpResponse ImageUpdaterApi::create(Backend& b, const HttpRequest& request, con
   return r;
 }
 
-HttpResponse ImageUpdaterApi::get(Backend& b, const std::string& namespace_, const std::string& name) {
+HttpResponse ImageUpdaterApi::get(Backend& b, const std::string& namespace_,
+                                  const std::string& name) {
   auto found = b.store->get({namespace_, name});
   if (!found) {
     return rejection_response(store_failure(found.error(), name), false, b.callers);
@@ -493,8 +496,8 @@ HttpResponse ImageUpdaterApi::get(Backend& b, const std::string& namespace_, con
   return ok(200, to_json(*found));
 }
 
-HttpResponse ImageUpdaterApi::replace(Backend& b, const HttpRequest& request, const std::string& namespace_,
-                                      const std::string& name) {
+HttpResponse ImageUpdaterApi::replace(Backend& b, const HttpRequest& request,
+                                      const std::string& namespace_, const std::string& name) {
   auto body = body_text(request, m_options);
   if (!body) {
     return std::move(body.error());
@@ -511,8 +514,8 @@ HttpResponse ImageUpdaterApi::replace(Backend& b, const HttpRequest& request, co
   return r;
 }
 
-HttpResponse ImageUpdaterApi::remove(Backend& b, const HttpRequest& request, const std::string& namespace_,
-                                     const std::string& name) {
+HttpResponse ImageUpdaterApi::remove(Backend& b, const HttpRequest& request,
+                                     const std::string& namespace_, const std::string& name) {
   std::string precondition;
   if (!util::trim(request.body).empty()) {
     auto body = parse_body(request, m_options);
@@ -547,8 +550,8 @@ HttpResponse ImageUpdaterApi::remove(Backend& b, const HttpRequest& request, con
   return success_response(d);
 }
 
-HttpResponse ImageUpdaterApi::patch(Backend& b, const HttpRequest& request, const std::string& namespace_,
-                                    const std::string& name) {
+HttpResponse ImageUpdaterApi::patch(Backend& b, const HttpRequest& request,
+                                    const std::string& namespace_, const std::string& name) {
   const std::string type = http::media_type(request.header("Content-Type"));
   const detail::PatchType patch_type = detail::patch_type(type);
   if (patch_type == detail::PatchType::unsupported) {

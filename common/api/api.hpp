@@ -122,7 +122,6 @@ private:
     store::Store* store;
     Writes* writes;
     bool callers = false; // the store acts as the caller: its auth errors are 403s
-
   };
   HttpResponse list(Backend& b, const HttpRequest& request, const std::string& namespace_);
   HttpResponse create(Backend& b, const HttpRequest& request, const std::string& namespace_);

@@ -11,8 +11,8 @@ namespace common::cluster {
 
 namespace {
 
-using util::ErrorKind;
 using nlohmann::json;
+using util::ErrorKind;
 
 constexpr std::string_view k_api_version = "gitops.kubesphere.io/v1alpha1";
 constexpr std::string_view k_kind = "ImageUpdater";
@@ -30,8 +30,7 @@ std::string string_at(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-util::Result<std::map<std::string, std::string>> string_map(const json& metadata,
-                                                            const char* key) {
+util::Result<std::map<std::string, std::string>> string_map(const json& metadata, const char* key) {
   std::map<std::string, std::string> out;
   auto it = metadata.find(key);
   if (it == metadata.end() || it->is_null()) {
@@ -182,16 +181,16 @@ ClusterStore::ClusterStore(kube::Api& api, CacheLookup cache)
 
 util::Result<store::Object> ClusterStore::create(store::Object object) {
   object.resource_version.clear();
-  return decode_answer(m_api.create(kube::imageupdaters(), object.key.namespace_,
-                                    encode(object, false)));
+  return decode_answer(
+      m_api.create(kube::imageupdaters(), object.key.namespace_, encode(object, false)));
 }
 
 util::Result<store::Object> ClusterStore::get(const store::Key& key) {
   if (m_cache) {
     std::optional<std::string> cached = m_cache(key);
     if (!cached) {
-      return util::fail(ErrorKind::not_found, "imageupdaters.gitops.kubesphere.io \"" + key.name +
-                                                  "\" not found");
+      return util::fail(ErrorKind::not_found,
+                        "imageupdaters.gitops.kubesphere.io \"" + key.name + "\" not found");
     }
     return decode_answer(*cached);
   }
@@ -220,7 +219,8 @@ util::Result<store::Object> ClusterStore::replace(const store::Object& object) {
   if (object.resource_version.empty()) {
     return util::fail(ErrorKind::invalid_input, "replace needs metadata.resourceVersion");
   }
-  std::string current_text = IU_TRY(m_api.get(kube::imageupdaters(), object.key.namespace_, object.key.name));
+  std::string current_text =
+      IU_TRY(m_api.get(kube::imageupdaters(), object.key.namespace_, object.key.name));
   json current = IU_TRY(parse(current_text, "the API server's answer"));
   json spec = IU_TRY(spec_of(object));
   json& metadata = current["metadata"];
@@ -238,8 +238,8 @@ util::Result<store::Object> ClusterStore::replace(const store::Object& object) {
   metadata["resourceVersion"] = object.resource_version;
   current["spec"] = std::move(spec);
   current.erase("status");
-  return decode_answer(m_api.update(kube::imageupdaters(), object.key.namespace_, object.key.name,
-                                    current.dump()));
+  return decode_answer(
+      m_api.update(kube::imageupdaters(), object.key.namespace_, object.key.name, current.dump()));
 }
 
 util::Result<store::Object> ClusterStore::replace_status(const store::Key& key,
@@ -249,15 +249,14 @@ util::Result<store::Object> ClusterStore::replace_status(const store::Key& key,
     return util::fail(ErrorKind::invalid_input, "a status write needs metadata.resourceVersion");
   }
   json status = IU_TRY(parse(status_json, "status"));
-  json document = {{"apiVersion", k_api_version},
-                   {"kind", k_kind},
-                   {"metadata",
-                    {{"name", key.name},
-                     {"namespace", key.namespace_},
-                     {"resourceVersion", resource_version}}},
-                   {"status", std::move(status)}};
-  return decode_answer(m_api.update(kube::imageupdaters(), key.namespace_, key.name,
-                                    document.dump(), "status"));
+  json document = {
+      {"apiVersion", k_api_version},
+      {"kind", k_kind},
+      {"metadata",
+       {{"name", key.name}, {"namespace", key.namespace_}, {"resourceVersion", resource_version}}},
+      {"status", std::move(status)}};
+  return decode_answer(
+      m_api.update(kube::imageupdaters(), key.namespace_, key.name, document.dump(), "status"));
 }
 
 util::Result<void> ClusterStore::remove(const store::Key& key,

@@ -33,9 +33,9 @@ public:
   util::Result<std::string> remove(const kube::Resource& resource, std::string_view namespace_,
                                    std::string_view name,
                                    const kube::DeleteOptions& options = {}) override;
-  util::Result<std::unique_ptr<kube::WatchStream>> watch(const kube::Resource& resource,
-                                                         std::string_view namespace_,
-                                                         const kube::WatchOptions& options) override;
+  util::Result<std::unique_ptr<kube::WatchStream>>
+  watch(const kube::Resource& resource, std::string_view namespace_,
+        const kube::WatchOptions& options) override;
 
 private:
   template <class R>

@@ -16,9 +16,9 @@ store::Key store_key(const kube::ObjectKey& key) {
 } // namespace
 
 util::Result<std::unique_ptr<Loop>> Loop::create(kube::Api& api, LoopOptions options,
-                                                  controller::Reconciler& reconciler,
-                                                  util::Clock& clock, metrics::Registry* registry,
-                                                  log::Logger* logger) {
+                                                 controller::Reconciler& reconciler,
+                                                 util::Clock& clock, metrics::Registry* registry,
+                                                 log::Logger* logger) {
   std::unique_ptr<Loop> loop(
       new Loop(api, std::move(options), reconciler, clock, registry, logger));
   if (loop->m_options.leader_elect) {
@@ -26,8 +26,8 @@ util::Result<std::unique_ptr<Loop>> Loop::create(kube::Api& api, LoopOptions opt
     kube::LeaderCallbacks callbacks;
     callbacks.on_started_leading = [self] { self->start_leading(); };
     callbacks.on_stopped_leading = [self] { self->stop_leading(); };
-    auto elector =
-        kube::LeaderElector::create(api, loop->m_options.lease, std::move(callbacks), clock, logger);
+    auto elector = kube::LeaderElector::create(api, loop->m_options.lease, std::move(callbacks),
+                                               clock, logger);
     if (!elector) {
       return std::unexpected(elector.error());
     }
@@ -119,8 +119,9 @@ void Loop::start_leading() {
     m_leader_gauge->set({}, 1);
   }
   if (m_logger) {
-    m_logger->info("control loop started", {{"workers", std::to_string(m_options.controller.workers)},
-                                            {"objects", std::to_string(queued)}});
+    m_logger->info("control loop started",
+                   {{"workers", std::to_string(m_options.controller.workers)},
+                    {"objects", std::to_string(queued)}});
   }
 }
 

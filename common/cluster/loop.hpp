@@ -46,8 +46,7 @@ public:
   // outlive the loop (`registry` and `logger` may be null); `api` is thread-safe.
   static util::Result<std::unique_ptr<Loop>> create(kube::Api& api, LoopOptions options,
                                                     controller::Reconciler& reconciler,
-                                                    util::Clock& clock,
-                                                    metrics::Registry* registry,
+                                                    util::Clock& clock, metrics::Registry* registry,
                                                     log::Logger* logger);
   ~Loop(); // stop()
   Loop(const Loop&) = delete;

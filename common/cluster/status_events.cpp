@@ -66,9 +66,9 @@ util::Result<store::Object> StatusEvents::replace_status(const store::Key& key,
   }
   const std::optional<Ready> after = ready_of(status_json);
   if (after && (!before || before->status != after->status || before->reason != after->reason)) {
-    kube::ObjectReference object{"gitops.kubesphere.io/v1alpha1", "ImageUpdater",
-                                 key.namespace_,                  key.name,
-                                 written->uid,                    written->resource_version};
+    kube::ObjectReference object{
+        "gitops.kubesphere.io/v1alpha1", "ImageUpdater", key.namespace_, key.name, written->uid,
+        written->resource_version};
     m_recorder.record(object,
                       after->status == "True" ? kube::EventType::normal : kube::EventType::warning,
                       after->reason, after->message);
