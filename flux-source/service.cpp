@@ -326,6 +326,8 @@ struct Service::Parts {
   common::credentials::SystemEnvironment env;
   std::unique_ptr<common::kube::Client> kube;
   std::unique_ptr<common::cluster::CountingApi> kube_api; // the service account's requests
+  std::unique_ptr<common::kube::Client> kube_events;      // the same account, for Events
+  std::unique_ptr<common::cluster::CountingApi> kube_events_api;
   std::unique_ptr<common::kube::EventRecorder> events;
   std::unique_ptr<common::cluster::ClusterStore> cluster_store; // reads from the loop's cache
   std::unique_ptr<common::cluster::StatusEvents> controller_store;
@@ -373,14 +375,23 @@ Result<void> open_cluster(Service::Parts& p) {
     return std::unexpected(common::util::with_context(client.error(), "--kubernetes"));
   }
   p.kube = std::move(*client);
-  p.kube_api = std::make_unique<common::cluster::CountingApi>(*p.kube, p.metrics);
+  common::metrics::Counter& requests = common::cluster::CountingApi::register_counter(p.metrics);
+  p.kube_api = std::make_unique<common::cluster::CountingApi>(*p.kube, requests);
+  // Events get a client (and token bucket) of their own, as controller-runtime's recorder does:
+  // they never slow the status writes down.
+  auto event_client = common::kube::Client::create(*config, p.env, p.clock, client_options);
+  if (!event_client) {
+    return std::unexpected(common::util::with_context(event_client.error(), "--kubernetes"));
+  }
+  p.kube_events = std::move(*event_client);
+  p.kube_events_api = std::make_unique<common::cluster::CountingApi>(*p.kube_events, requests);
   const auto pod = p.env.getenv("POD_NAME");
   p.identity = pod && !pod->empty() ? *pod : common::kube::default_identity();
   common::kube::EventRecorderOptions event_options;
   event_options.component = "imageupdater-flux-source";
   event_options.instance = p.identity;
-  p.events = std::make_unique<common::kube::EventRecorder>(*p.kube_api, event_options, p.clock,
-                                                           p.logger.get());
+  p.events = std::make_unique<common::kube::EventRecorder>(*p.kube_events_api, event_options,
+                                                           p.clock, p.logger.get());
   p.cluster_store = std::make_unique<common::cluster::ClusterStore>(
       *p.kube_api, [parts = &p](const common::store::Key& key) -> std::optional<std::string> {
         return parts->loop ? parts->loop->cached(key) : std::nullopt;

@@ -4,12 +4,15 @@
 
 namespace common::cluster {
 
-CountingApi::CountingApi(kube::Api& inner, metrics::Registry& registry)
-    : m_inner(inner),
-      m_requests(registry.counter("imageupdater_kube_requests_total",
-                                  "Requests to the Kubernetes API server, by verb, resource and "
-                                  "result (ok or the error kind).",
-                                  {"verb", "resource", "result"})) {}
+metrics::Counter& CountingApi::register_counter(metrics::Registry& registry) {
+  return registry.counter("imageupdater_kube_requests_total",
+                          "Requests to the Kubernetes API server, by verb, resource and result (ok "
+                          "or the error kind).",
+                          {"verb", "resource", "result"});
+}
+
+CountingApi::CountingApi(kube::Api& inner, metrics::Counter& requests)
+    : m_inner(inner), m_requests(requests) {}
 
 template <class R>
 R CountingApi::counted(const char* verb, const kube::Resource& resource,

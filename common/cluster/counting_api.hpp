@@ -12,8 +12,10 @@ namespace common::cluster {
 
 class CountingApi final : public kube::Api {
 public:
-  // `inner` and `registry` must outlive this object.
-  CountingApi(kube::Api& inner, metrics::Registry& registry);
+  // The counter family, registered once per registry (several CountingApis may share it).
+  static metrics::Counter& register_counter(metrics::Registry& registry);
+  // `inner` and `requests` (from register_counter) must outlive this object.
+  CountingApi(kube::Api& inner, metrics::Counter& requests);
 
   util::Result<std::string> get(const kube::Resource& resource, std::string_view namespace_,
                                 std::string_view name) override;
