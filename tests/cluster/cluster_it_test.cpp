@@ -295,6 +295,8 @@ TEST_F(ClusterIt, LoopReconcilesWhatTheApiServerHolds) {
   r.loop->start();
   EXPECT_TRUE(r.loop->leading());
   ASSERT_TRUE(eventually([&] { return r.reconciler.count(base + "-before") == 1; }, 30s));
+  EXPECT_TRUE(r.reconciler.last(base + "-before").found)
+      << "listed objects are read from the cache";
   auto after = s.create(object(base + "-after"));
   ASSERT_TRUE(after);
   ASSERT_TRUE(eventually([&] { return r.reconciler.count(base + "-after") == 1; }, 30s));

@@ -65,6 +65,8 @@ TEST(StatusEvents, AnEventOnlyWhenReadyChanges) {
        "InvalidSpec"},
       {"Ready gone", R"({"observedGeneration":1,"conditions":[]})", "", ""},
       {"Ready back as True", ready_status("True", "Succeeded", "fine"), "Normal", "Succeeded"},
+      {"True -> False", ready_status("False", "ResolveFailed", "registry down again"), "Warning",
+       "ResolveFailed"},
   };
   std::size_t expected_events = 0;
   for (const Step& step : steps) {
