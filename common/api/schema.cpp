@@ -286,6 +286,7 @@ std::string status_schema_json() {
                 {"x-kubernetes-preserve-unknown-fields", true}}},
               {"oci", object({{"repository", string()}, {"tag", string()}, {"digest", string()}})},
               {"inputsDigest", string()},
+              {"lastHandledReconcileAt", string()},
               {"warnings", strings()}},
              "filled by the service; client changes are ignored");
   status["x-kubernetes-preserve-unknown-fields"] = true;

@@ -29,7 +29,7 @@ double series(const metrics::Registry& registry, const std::string& verb,
 TEST(CountingApi, CountsEveryVerbByResourceAndResult) {
   FakeApi fake;
   metrics::Registry registry;
-  cluster::CountingApi api(fake, registry);
+  cluster::CountingApi api(fake, cluster::CountingApi::register_counter(registry));
   const auto iu = kube::imageupdaters();
   const std::string cr =
       R"({"apiVersion":"gitops.kubesphere.io/v1alpha1","kind":"ImageUpdater","metadata":{"name":"web"},"spec":{}})";

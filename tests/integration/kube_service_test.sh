@@ -128,8 +128,12 @@ before=$(jp '{.status.lastCheckTime}')
 sleep 1.1 # lastCheckTime has seconds
 k -n "$ns" annotate --overwrite imageupdater.gitops.kubesphere.io web \
   reconcile.fluxcd.io/requestedAt="$(date -u +%FT%TZ)" >/dev/null
+asked=$(k -n "$ns" get imageupdater.gitops.kubesphere.io web \
+  -o jsonpath='{.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}')
 changed() { [ "$(jp '{.status.lastCheckTime}')" != "$before" ]; }
 wait_for 30 changed || fail "requestedAt did not trigger a reconcile"
+handled() { [ "$(jp '{.status.lastHandledReconcileAt}')" = "$asked" ]; }
+wait_for 10 handled || fail "status.lastHandledReconcileAt: '$(jp '{.status.lastHandledReconcileAt}')', want '$asked'"
 
 # ---- 4. the REST API as its caller
 api=https://127.0.0.1:$port_a/kapis/gitops.kubesphere.io/v1alpha1/namespaces/$ns/imageupdaters
