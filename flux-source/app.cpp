@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/api/crd.hpp"
 #include "common/api/openapi.hpp"
 #include "flux-source/serve_cmd.hpp"
 
@@ -139,6 +140,9 @@ int run(int argc, char** argv) {
     auto* openapi_cmd = app.add_subcommand(
         "openapi", "Print the OpenAPI 3 document of the REST API (as GET /openapi.json serves "
                    "it; docs/openapi.json is this output)");
+    auto* crd_cmd = app.add_subcommand(
+        "crd", "Print the ImageUpdater CustomResourceDefinition (YAML; kustomize/crd holds this "
+               "output)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -146,6 +150,10 @@ int run(int argc, char** argv) {
     }
     if (openapi_cmd->parsed()) {
       std::printf("%s\n", common::api::openapi_document(2).c_str());
+      return 0;
+    }
+    if (crd_cmd->parsed()) {
+      std::fputs(common::api::crd_yaml().c_str(), stdout);
       return 0;
     }
     if (serve_cmd->parsed()) {

@@ -14,20 +14,31 @@
 
 #include "common/api/api.hpp"
 #include "common/api/status.hpp"
+#include "common/api/writes.hpp"
 #include "common/artifact/storage.hpp"
 #include "common/auth/tokens.hpp"
+#include "common/cluster/cluster_store.hpp"
+#include "common/cluster/counting_api.hpp"
+#include "common/cluster/loop.hpp"
+#include "common/cluster/status_events.hpp"
 #include "common/controller/controller.hpp"
+#include "common/credentials/environment.hpp"
 #include "common/generator/oci_pusher.hpp"
 #include "common/generator/reconciler.hpp"
 #include "common/generator/source.hpp"
+#include "common/kube/client.hpp"
+#include "common/kube/config.hpp"
+#include "common/kube/events.hpp"
+#include "common/kube/leader.hpp"
 #include "common/metrics/registry.hpp"
 #include "common/resolve/wiring.hpp"
 #include "common/server/server.hpp"
 #include "common/specdir/sync.hpp"
-#include "common/api/writes.hpp"
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
+#include "common/util/strings.hpp"
+#include "common/util/try.hpp"
 
 namespace flux_source {
 
@@ -87,6 +98,40 @@ common::api::Options with_tokens(common::api::Options options,
       return r;
     }
     return common::api::status_response(403, "Forbidden", decision.message);
+  };
+  return options;
+}
+
+// The bearer token of an Authorization header ("" when there is none).
+std::string bearer_token(const common::api::HttpRequest& request) {
+  const std::string value = request.header("Authorization");
+  if (value.size() <= 7 || !common::util::iequals(value.substr(0, 7), "Bearer ")) {
+    return {};
+  }
+  const auto begin = value.find_first_not_of(' ', 7);
+  return begin == std::string::npos ? std::string() : value.substr(begin);
+}
+
+// --kubernetes: every request acts as its caller. No bearer token is 401 here; with one, the
+// request's store forwards it, so the API server authenticates and authorises the caller (its
+// 401 and 403 come back as such) and the service lends none of its own rights.
+common::api::Options as_caller(common::api::Options options, const common::kube::Client& kube) {
+  options.authorize = [](const common::api::HttpRequest& request, const std::string&, bool,
+                         std::string& principal) -> std::optional<common::api::HttpResponse> {
+    if (bearer_token(request).empty()) {
+      auto r = common::api::status_response(
+          401, "Unauthorized",
+          "a bearer token is required: the Kubernetes API server authorises each request as its "
+          "caller");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"imageupdater\"");
+      return r;
+    }
+    principal = "bearer";
+    return std::nullopt;
+  };
+  options.store_for = [&kube](const common::api::HttpRequest& request)
+      -> Result<std::shared_ptr<common::store::Store>> {
+    return common::cluster::caller_store(kube, bearer_token(request));
   };
   return options;
 }
@@ -162,6 +207,9 @@ struct Settings {
   std::chrono::nanoseconds cache_ttl{};
   std::chrono::nanoseconds watch_interval{};
   std::chrono::nanoseconds git_timeout{};
+  std::chrono::nanoseconds lease_duration{};
+  std::chrono::nanoseconds renew_deadline{};
+  std::chrono::nanoseconds retry_period{};
   std::map<std::string, std::vector<std::string>> oci_allowed;
 };
 
@@ -196,14 +244,18 @@ Result<Settings> check(const ServeOptions& options) {
     std::chrono::nanoseconds& out;
   };
   // In the order serve has always reported them.
-  for (const Flag& f : {Flag{"--read-timeout", options.read_timeout, false, s.read_timeout},
-                        Flag{"--head-timeout", options.head_timeout, false, s.head_timeout},
-                        Flag{"--resolve-timeout", options.resolve_timeout, true, s.resolve_timeout},
-                        Flag{"--write-timeout", options.write_timeout, false, s.write_timeout},
-                        Flag{"--interval", options.interval, false, s.interval},
-                        Flag{"--cache-ttl", options.cache_ttl, true, s.cache_ttl},
-                        Flag{"--watch-interval", options.watch_interval, false, s.watch_interval},
-                        Flag{"--git-timeout", options.git_timeout, false, s.git_timeout}}) {
+  for (const Flag& f :
+       {Flag{"--read-timeout", options.read_timeout, false, s.read_timeout},
+        Flag{"--head-timeout", options.head_timeout, false, s.head_timeout},
+        Flag{"--resolve-timeout", options.resolve_timeout, true, s.resolve_timeout},
+        Flag{"--write-timeout", options.write_timeout, false, s.write_timeout},
+        Flag{"--interval", options.interval, false, s.interval},
+        Flag{"--cache-ttl", options.cache_ttl, true, s.cache_ttl},
+        Flag{"--watch-interval", options.watch_interval, false, s.watch_interval},
+        Flag{"--git-timeout", options.git_timeout, false, s.git_timeout},
+        Flag{"--leader-election-lease-duration", options.lease_duration, false, s.lease_duration},
+        Flag{"--leader-election-renew-deadline", options.renew_deadline, false, s.renew_deadline},
+        Flag{"--leader-election-retry-period", options.retry_period, false, s.retry_period}}) {
     auto parsed = duration_flag(f.name, f.value, f.allow_zero);
     if (!parsed) {
       return std::unexpected(parsed.error());
@@ -215,6 +267,37 @@ Result<Settings> check(const ServeOptions& options) {
     return common::util::fail(ErrorKind::invalid_input,
                               "--max-threads, --max-queued, --max-body, --max-connections and "
                               "--max-connections-per-client must be at least 1");
+  }
+  if (options.kubernetes && options.leader_elect) {
+    common::kube::LeaderElectionOptions lease;
+    lease.namespace_ = "-"; // known once the configuration is read
+    lease.name = options.leader_election_id;
+    lease.lease_duration = millis(s.lease_duration);
+    lease.renew_deadline = millis(s.renew_deadline);
+    lease.retry_period = millis(s.retry_period);
+    if (auto valid = common::kube::validate(lease); !valid) {
+      return std::unexpected(valid.error());
+    }
+  }
+  if (options.kubernetes) {
+    // The API server authenticates and authorises every caller in this mode; a token file of
+    // our own would be a second, disagreeing authority.
+    if (!options.token_file.empty() || options.allow_unauthenticated) {
+      return common::util::fail(ErrorKind::invalid_input,
+                                "--token-file and --allow-unauthenticated do not apply with "
+                                "--kubernetes: the API server authenticates each caller's token");
+    }
+    if (!options.watch.empty()) {
+      return common::util::fail(ErrorKind::invalid_input,
+                                "--watch does not apply with --kubernetes: apply the files to the "
+                                "cluster (kubectl apply, a GitOps tool)");
+    }
+    if (options.kube_api_burst < 1) {
+      return common::util::fail(ErrorKind::invalid_input, "--kube-api-burst must be at least 1");
+    }
+  } else if (!options.kubeconfig.empty() || !options.namespace_.empty()) {
+    return common::util::fail(ErrorKind::invalid_input,
+                              "--kubeconfig and --namespace need --kubernetes");
   }
   for (const auto& entry : options.oci_allowed) {
     const auto eq = entry.find('=');
@@ -237,7 +320,19 @@ struct Service::Parts {
   common::util::SystemClock clock;
   std::unique_ptr<common::log::Logger> logger;
   std::optional<common::auth::TokenAuthenticator> tokens;
-  std::unique_ptr<common::store::SqliteStore> store;
+  std::unique_ptr<common::store::SqliteStore> sqlite; // the embedded mode's store
+  common::store::Store* store = nullptr;              // what the API and the loop use
+  // Kubernetes mode (--kubernetes): the cluster is the store.
+  common::credentials::SystemEnvironment env;
+  std::unique_ptr<common::kube::Client> kube;
+  std::unique_ptr<common::cluster::CountingApi> kube_api; // the service account's requests
+  std::unique_ptr<common::kube::Client> kube_events;      // the same account, for Events
+  std::unique_ptr<common::cluster::CountingApi> kube_events_api;
+  std::unique_ptr<common::kube::EventRecorder> events;
+  std::unique_ptr<common::cluster::ClusterStore> cluster_store; // reads from the loop's cache
+  std::unique_ptr<common::cluster::StatusEvents> controller_store;
+  std::unique_ptr<common::cluster::Loop> loop;
+  std::string identity; // the Lease holder's name: $POD_NAME, else <hostname>_<uuid>
   common::metrics::Registry metrics;
   std::unique_ptr<common::resolve::RegistryWiring> registries;
   std::unique_ptr<common::artifact::Storage> storage;
@@ -257,7 +352,61 @@ struct Service::Parts {
   bool stopped = false;
 
   void start_control_loop();
+  void start_cluster_loop(const common::controller::ControllerOptions& workers);
 };
+
+namespace {
+
+// --kubernetes: the configuration (flag, $KUBECONFIG, in-cluster, ~/.kube/config), the service
+// account's client with its request counters, the Event recorder and the controller's store
+// (reads from the loop's cache, status writes through the API server, Events on Ready changes).
+Result<void> open_cluster(Service::Parts& p) {
+  const ServeOptions& options = p.options;
+  auto config = common::kube::load(options.kubeconfig, p.env);
+  if (!config) {
+    return std::unexpected(common::util::with_context(config.error(), "--kubernetes"));
+  }
+  common::kube::ClientOptions client_options;
+  client_options.qps = options.kube_api_qps;
+  client_options.burst = options.kube_api_burst;
+  client_options.user_agent = "imageupdater-flux-source";
+  auto client = common::kube::Client::create(*config, p.env, p.clock, client_options);
+  if (!client) {
+    return std::unexpected(common::util::with_context(client.error(), "--kubernetes"));
+  }
+  p.kube = std::move(*client);
+  common::metrics::Counter& requests = common::cluster::CountingApi::register_counter(p.metrics);
+  p.kube_api = std::make_unique<common::cluster::CountingApi>(*p.kube, requests);
+  // Events get a client (and token bucket) of their own, as controller-runtime's recorder does:
+  // they never slow the status writes down.
+  auto event_client = common::kube::Client::create(*config, p.env, p.clock, client_options);
+  if (!event_client) {
+    return std::unexpected(common::util::with_context(event_client.error(), "--kubernetes"));
+  }
+  p.kube_events = std::move(*event_client);
+  p.kube_events_api = std::make_unique<common::cluster::CountingApi>(*p.kube_events, requests);
+  const auto pod = p.env.getenv("POD_NAME");
+  p.identity = pod && !pod->empty() ? *pod : common::kube::default_identity();
+  common::kube::EventRecorderOptions event_options;
+  event_options.component = "imageupdater-flux-source";
+  event_options.instance = p.identity;
+  p.events = std::make_unique<common::kube::EventRecorder>(*p.kube_events_api, event_options,
+                                                           p.clock, p.logger.get());
+  p.cluster_store = std::make_unique<common::cluster::ClusterStore>(
+      *p.kube_api, [parts = &p](const common::store::Key& key) -> std::optional<std::string> {
+        return parts->loop ? parts->loop->cached(key) : std::nullopt;
+      });
+  p.controller_store = std::make_unique<common::cluster::StatusEvents>(*p.cluster_store, *p.events);
+  p.store = p.controller_store.get();
+  p.logger->info("kubernetes",
+                 {{"server", p.kube->server()},
+                  {"config", config->source},
+                  {"namespace", options.namespace_.empty() ? "(all)" : options.namespace_},
+                  {"identity", p.identity}});
+  return {};
+}
+
+} // namespace
 
 Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, std::FILE* log_out) {
   auto settings = check(options);
@@ -274,7 +423,8 @@ Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, st
       return std::unexpected(loaded.error());
     }
     parts->tokens = std::move(*loaded);
-  } else if (!common::auth::is_loopback_host(s.address.host) && !options.allow_unauthenticated) {
+  } else if (!options.kubernetes && !common::auth::is_loopback_host(s.address.host) &&
+             !options.allow_unauthenticated) {
     return common::util::fail(ErrorKind::invalid_input,
                               "listening on " + options.listen +
                                   " (not loopback) needs --token-file (or, knowingly, "
@@ -299,13 +449,18 @@ Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, st
                                                             " private (0700): " + ec.message());
   }
   const std::filesystem::path data(options.data);
-  const std::string db_path = (data / "imageupdater.db").string();
-  auto store = common::store::SqliteStore::open(db_path, parts->clock);
-  if (!store) {
-    return common::util::fail(store.error().kind,
-                              "cannot open store " + db_path + ": " + store.error().message);
+  if (options.kubernetes) {
+    IU_TRY(open_cluster(*parts));
+  } else {
+    const std::string db_path = (data / "imageupdater.db").string();
+    auto store = common::store::SqliteStore::open(db_path, parts->clock);
+    if (!store) {
+      return common::util::fail(store.error().kind,
+                                "cannot open store " + db_path + ": " + store.error().message);
+    }
+    parts->sqlite = std::move(*store);
+    parts->store = parts->sqlite.get();
   }
-  parts->store = std::move(*store);
 
   // ---- the control loop's parts ----
   common::resolve::RegistrySettings registry_settings;
@@ -347,6 +502,9 @@ Result<std::unique_ptr<Service>> Service::create(const ServeOptions& options, st
   parts->spec_writes = std::make_unique<common::api::Writes>(*parts->store, api_options.on_change);
   if (parts->tokens) {
     api_options = with_tokens(std::move(api_options), *parts->tokens);
+  }
+  if (parts->kube) {
+    api_options = as_caller(std::move(api_options), *parts->kube);
   }
   parts->api = std::make_unique<common::api::ImageUpdaterApi>(*parts->store, parts->clock,
                                                               std::move(api_options));
@@ -467,6 +625,10 @@ void Service::Parts::start_control_loop() {
       generator_options);
   common::controller::ControllerOptions controller_options;
   controller_options.workers = options.workers;
+  if (kube_api) {
+    start_cluster_loop(controller_options);
+    return;
+  }
   controller = std::make_unique<common::controller::Controller>(*reconciler, controller_options,
                                                                 &metrics, logger.get());
   running_controller.store(controller.get());
@@ -493,6 +655,31 @@ void Service::Parts::start_control_loop() {
                {{"workers", std::to_string(options.workers)}, {"objects", std::to_string(queued)}});
 }
 
+// --kubernetes: the informer, the election and the controller (cluster/loop.hpp). A failure
+// here is a bug in the options' checks (they were validated in create()): it is logged.
+void Service::Parts::start_cluster_loop(const common::controller::ControllerOptions& workers) {
+  common::cluster::LoopOptions loop_options;
+  loop_options.namespace_ = options.namespace_;
+  loop_options.leader_elect = options.leader_elect;
+  loop_options.lease.namespace_ = !options.leader_election_namespace.empty()
+                                      ? options.leader_election_namespace
+                                      : kube->default_namespace();
+  loop_options.lease.name = options.leader_election_id;
+  loop_options.lease.identity = identity;
+  loop_options.lease.lease_duration = millis(settings.lease_duration);
+  loop_options.lease.renew_deadline = millis(settings.renew_deadline);
+  loop_options.lease.retry_period = millis(settings.retry_period);
+  loop_options.controller = workers;
+  auto created = common::cluster::Loop::create(*kube_api, std::move(loop_options), *reconciler,
+                                               clock, &metrics, logger.get());
+  if (!created) {
+    logger->error("cannot start the control loop", {{"error", created.error().message}});
+    return;
+  }
+  loop = std::move(*created);
+  loop->start();
+}
+
 void Service::stop() {
   Parts& p = *m_parts;
   if (!p.started || p.stopped) {
@@ -506,6 +693,12 @@ void Service::stop() {
   p.running_controller.store(nullptr);
   if (p.controller) {
     p.controller->stop();
+  }
+  if (p.loop) {
+    p.loop->stop(); // releases the Lease: a standby takes over at its next try
+  }
+  if (p.events) {
+    p.events->stop();
   }
   if (p.metrics_server) {
     p.metrics_server->stop();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/api/api.hpp"
+#include "common/api/schema.hpp"
 
 namespace common::api {
 namespace {
@@ -96,42 +97,10 @@ json schemas() {
         {"creationTimestamp", {{"type", "string"}, {"format", "date-time"}, {"readOnly", true}}},
         {"labels", string_map()},
         {"annotations", string_map()}}}};
-  json condition = {{"type", "object"},
-                    {"properties",
-                     {{"type", {{"type", "string"}}},
-                      {"status", {{"type", "string"}, {"enum", {"True", "False", "Unknown"}}}},
-                      {"reason", {{"type", "string"}}},
-                      {"message", {{"type", "string"}}},
-                      {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
-                      {"lastTransitionTime", {{"type", "string"}, {"format", "date-time"}}}}}};
-  json status = {{"type", "object"},
-                 {"readOnly", true},
-                 {"description", "filled by the service; client changes are ignored"},
-                 {"properties",
-                  {{"images",
-                    {{"type", "array"},
-                     {"description", "one entry per spec.images entry, in order"},
-                     {"items",
-                      {{"type", "object"},
-                       {"properties",
-                        {{"alias", {{"type", "string"}}},
-                         {"image", {{"type", "string"}, {"description", "as written"}}},
-                         {"repository", {{"type", "string"}, {"description", "normalised"}}},
-                         {"strategy", {{"type", "string"}}},
-                         {"constraint", {{"type", "string"}}},
-                         {"tag", {{"type", "string"}, {"description", "the chosen tag"}}},
-                         {"digest", {{"type", "string"}}},
-                         {"reason", {{"type", "string"}, {"description", "why this tag"}}},
-                         {"error", {{"type", "string"}, {"description", "why none"}}},
-                         {"warnings", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}}},
-                   {"observedGeneration", {{"type", "integer"}, {"format", "int64"}}},
-                   {"lastCheckTime", {{"type", "string"}, {"format", "date-time"}}},
-                   {"conditions", {{"type", "array"}, {"items", condition}}}}},
-                 {"additionalProperties", true}};
-  json spec = {{"type", "object"},
-               {"description", "the ImageUpdater spec (docs/spec.md): kind, images, argocd|argo, "
-                               "fluxcd; validated by the spec model (422 lists every problem)"},
-               {"additionalProperties", true}};
+  // The CRD's schemas (schema.hpp): one model for both documents.
+  json status = json::parse(detail::status_schema_json());
+  status["readOnly"] = true;
+  json spec = json::parse(detail::spec_schema_json());
   json updater = {
       {"type", "object"},
       {"required", {"metadata", "spec"}},
@@ -227,6 +196,31 @@ std::string openapi_document(int indent) {
                     {"413", "body larger than the limit"},
                     {"415", "body neither application/json nor application/yaml"},
                     {"422", "invalid ImageUpdater: details.causes lists every problem"}})}};
+  item["patch"] = {
+      {"operationId", "patchImageUpdater"},
+      {"summary", "Patch an ImageUpdater: the patch is applied to the stored object, which is "
+                  "then replaced as by PUT (retried on a concurrent write unless the patch names "
+                  "metadata.resourceVersion)"},
+      {"parameters", {ns, name}},
+      {"requestBody",
+       {{"required", true},
+        {"content",
+         {{"application/merge-patch+json",
+           {{"schema", {{"type", "object"}, {"description", "RFC 7386 JSON merge patch"}}}}},
+          {"application/json-patch+json",
+           {{"schema",
+             {{"type", "array"},
+              {"description", "RFC 6902 JSON patch"},
+              {"items", {{"type", "object"}}}}}}}}}}},
+      {"responses",
+       with_errors({{"200", response("the stored object", "ImageUpdater")}},
+                   {{"400", "malformed body or path, or a namespace/name other than the path's"},
+                    {"404", "NotFound"},
+                    {"409", "Conflict: the patch's metadata.resourceVersion is stale"},
+                    {"413", "body larger than the limit"},
+                    {"415", "a patch type other than merge-patch+json or json-patch+json"},
+                    {"422", "the patch does not apply, or the result is an invalid "
+                            "ImageUpdater: details.causes lists every problem"}})}};
   item["delete"] = {
       {"operationId", "deleteImageUpdater"},
       {"summary", "Delete an ImageUpdater"},
@@ -248,8 +242,14 @@ std::string openapi_document(int indent) {
               {"info",
                {{"title", "ImageUpdater API"},
                 {"version", "v1alpha1"},
-                {"description", "ImageUpdaters (gitops.kubesphere.io/v1alpha1) as Kubernetes "
-                                "objects; errors are Kubernetes Status objects"}}},
+                {"description",
+                 "ImageUpdaters (gitops.kubesphere.io/v1alpha1) as Kubernetes objects; errors "
+                 "are Kubernetes Status objects. Every route under /kapis/gitops.kubesphere.io/"
+                 "v1alpha1 is also served under /apis/gitops.kubesphere.io/v1alpha1, next to "
+                 "the discovery documents, /version and /openapi/v3 that kubectl reads. A body "
+                 "without a Content-Type is JSON (YAML when it cannot start JSON text); "
+                 "`Accept: application/yaml` answers YAML, and kubectl's Table Accept a "
+                 "meta.k8s.io/v1 Table with the CRD's printer columns."}}},
               {"paths", std::move(paths)},
               {"security", json::array({json::object(), {{"bearerToken", json::array()}}})},
               {"components",

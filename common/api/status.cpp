@@ -68,7 +68,11 @@ HttpResponse success_response(const StatusDetails& details) {
   return make(200, std::move(s));
 }
 
-HttpResponse error_response(const util::Error& error, const StatusDetails& details) {
+HttpResponse error_response(const util::Error& error, const StatusDetails& details,
+                            bool callers_credentials) {
+  if (callers_credentials && error.kind == util::ErrorKind::auth) {
+    return status_response(403, "Forbidden", error.message, details);
+  }
   const util::Outcome& o = util::outcome(error.kind);
   return status_response(o.http_status, std::string(o.http_reason), error.message, details);
 }

@@ -41,7 +41,9 @@ HttpResponse success_response(const StatusDetails& details);
 // The response for a store error, with the HTTP status and reason util::outcome gives its kind:
 // not_found 404 NotFound, conflict 409 Conflict, invalid_input 400 BadRequest, too_large 413
 // RequestEntityTooLarge, transient 503 ServiceUnavailable, anything else 500 InternalError. The
-// message is the error's.
-HttpResponse error_response(const util::Error& error, const StatusDetails& details = {});
+// message is the error's. With `callers_credentials` (the store acted with the caller's own
+// credentials, as in the Kubernetes mode) an auth error is the caller's: 403 Forbidden.
+HttpResponse error_response(const util::Error& error, const StatusDetails& details = {},
+                            bool callers_credentials = false);
 
 } // namespace common::api

@@ -29,4 +29,8 @@ inline constexpr std::size_t k_max_json_values = 100'000; // values of a body, a
 // values" (nlohmann's parser and dump recurse). Counts only; the syntax is the parser's.
 util::Result<void> check_json_bounds(std::string_view text);
 
+// JSON text as one block-style YAML document (no "---"), keys sorted; "" when the
+// text is not JSON. Deterministic; strings that YAML would read as something else are quoted.
+std::string json_to_yaml(std::string_view json_text);
+
 } // namespace common::api::detail

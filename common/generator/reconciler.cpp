@@ -65,6 +65,10 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
 
   status::ImageUpdaterStatus status;
   status.observed_generation = object->generation;
+  if (auto asked = object->annotations.find("reconcile.fluxcd.io/requestedAt");
+      asked != object->annotations.end()) {
+    status.last_handled_reconcile_at = asked->second;
+  }
   status.last_check_time = now;
   status.images = images.images;
   if (!loaded.updater || loaded.updater->kind != spec::Engine::fluxcd) {

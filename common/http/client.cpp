@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/http/url.hpp"
 #include "common/util/strings.hpp"
 
 namespace common::http {
@@ -23,6 +24,13 @@ std::vector<std::string_view> find_headers(const Headers& headers, std::string_v
     }
   }
   return values;
+}
+
+util::Result<std::unique_ptr<ResponseStream>> Client::open(const Request& request,
+                                                           const Limits& /*limits*/) {
+  return util::fail(util::ErrorKind::unsupported,
+                    request.method + " " + redact_url(request.url) +
+                        ": this HTTP client does not stream responses");
 }
 
 std::string media_type(std::string_view content_type) {

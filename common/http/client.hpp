@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,23 @@ struct Limits {
   std::size_t max_body = std::size_t{16} << 20;  // 16 MiB; larger bodies fail with too_large
 };
 
+// An open response whose body is read as it arrives (a Kubernetes watch: chunked, endless).
+// Not thread-safe, except cancel().
+class ResponseStream {
+public:
+  virtual ~ResponseStream() = default;
+  virtual int status() const = 0;
+  virtual const Headers& headers() const = 0;
+  // Blocks until some of the body arrived and returns it (at most `max` bytes, at least one);
+  // "" at the end of the body, and once cancel() was called. Fails with transient (the
+  // connection failed, malformed chunked framing, or the stream's deadline passed: see
+  // Client::open).
+  virtual util::Result<std::string> read(std::size_t max) = 0;
+  // Ends the stream from any thread: a read() blocked in another thread returns "" promptly
+  // (the socket is shut down). Idempotent. Must not race with the destructor.
+  virtual void cancel() = 0;
+};
+
 class Client {
 public:
   virtual ~Client() = default;
@@ -57,6 +75,15 @@ public:
   // reset, DNS), too_large (body over the limit), invalid_input (bad URL) or auth (TLS
   // verification failed: the message names the host and says why).
   virtual util::Result<Response> send(const Request& request, const Limits& limits) = 0;
+
+  // Sends one request and returns once the response head arrived; the body is read through the
+  // stream, whatever its status. limits.connect_timeout bounds the connection as for send();
+  // limits.read_timeout bounds the wait for the head AND the whole stream (a deadline: reads
+  // fail with transient once it passed); limits.max_body is not applied (the caller bounds what
+  // it keeps). The connection is never reused. Fails like send(). The default implementation
+  // fails with unsupported (clients that only answer whole bodies, and test fakes).
+  virtual util::Result<std::unique_ptr<ResponseStream>> open(const Request& request,
+                                                             const Limits& limits);
 };
 
 } // namespace common::http

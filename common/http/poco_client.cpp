@@ -1,6 +1,7 @@
 #include "common/http/poco_client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <istream>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <sys/socket.h>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -50,9 +52,17 @@ bool is_token(std::string_view s) {
   });
 }
 
-// The key under which connectors for equal settings are shared.
+// The key under which connectors for equal settings are shared (it holds PEM text when the
+// options do: it stays in memory, like the options themselves, and is never printed).
 std::string tls_key(const TlsOptions& tls) {
-  return tls.insecure_skip_verify ? std::string("insecure") : "verify:" + tls.ca_file;
+  std::string key = tls.insecure_skip_verify ? std::string("insecure")
+                                             : "verify:" + tls.ca_file + '\0' + tls.ca_pem;
+  for (const std::string* part :
+       {&tls.client_cert_file, &tls.client_key_file, &tls.client_cert_pem, &tls.client_key_pem}) {
+    key += '\0';
+    key += *part;
+  }
+  return key;
 }
 
 // A pooled connection; `tls` outlives `session`, whose SSL objects point back to it.
@@ -276,6 +286,37 @@ std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Url& url, TlsCo
   return session;
 }
 
+// Sends the request head and body on `session`.
+void write_request(Poco::Net::HTTPClientSession& session, const Request& request, const Url& url,
+                   const std::string& user_agent) {
+  Poco::Net::HTTPRequest out(request.method, request_target(url), Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [name, value] : request.headers) {
+    // Framing and connection management are ours.
+    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+        iequals(name, "Connection")) {
+      continue;
+    }
+    out.add(name, value);
+  }
+  if (!out.has("Host")) {
+    out.setHost(authority(url));
+  }
+  if (!out.has("User-Agent") && !user_agent.empty()) {
+    out.set("User-Agent", user_agent);
+  }
+  const bool sends_body = !request.body.empty() || request.method == "POST" ||
+                          request.method == "PUT" || request.method == "PATCH";
+  if (sends_body) {
+    out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+  }
+  std::ostream& body_out = session.sendRequest(out);
+  if (!request.body.empty()) {
+    body_out.exceptions(std::ios::badbit);
+    body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    body_out.flush();
+  }
+}
+
 } // namespace
 
 std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const Url& url,
@@ -313,33 +354,7 @@ std::optional<Failure> PocoClient::Impl::exchange(Connection& connection, const 
     const bool tls = connection.tls != nullptr;
     set_timeouts(session.socket(), tls, limits.read_timeout);
 
-    Poco::Net::HTTPRequest out(request.method, request_target(url),
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : request.headers) {
-      // Framing and connection management are ours.
-      if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-          iequals(name, "Connection")) {
-        continue;
-      }
-      out.add(name, value);
-    }
-    if (!out.has("Host")) {
-      out.setHost(authority(url));
-    }
-    if (!out.has("User-Agent") && !options.user_agent.empty()) {
-      out.set("User-Agent", options.user_agent);
-    }
-    const bool sends_body = !request.body.empty() || request.method == "POST" ||
-                            request.method == "PUT" || request.method == "PATCH";
-    if (sends_body) {
-      out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
-    }
-    std::ostream& body_out = session.sendRequest(out);
-    if (!request.body.empty()) {
-      body_out.exceptions(std::ios::badbit);
-      body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-      body_out.flush();
-    }
+    write_request(session, request, url, options.user_agent);
 
     phase = Phase::head;
     // One deadline for the head and the body together, enforced by shutting the socket down:
@@ -492,9 +507,22 @@ util::Result<std::unique_ptr<PocoClient>> PocoClient::create(ClientOptions optio
                             "\" is not an https origin (https://host[:port])");
     }
     std::error_code ec;
-    if (!value.ca_file.empty() && !std::filesystem::is_regular_file(value.ca_file, ec)) {
+    for (const auto& [file, what] : {std::pair{&value.ca_file, "CA file "},
+                                     std::pair{&value.client_cert_file, "client certificate "},
+                                     std::pair{&value.client_key_file, "client key "}}) {
+      if (!file->empty() && !std::filesystem::is_regular_file(*file, ec)) {
+        return util::fail(ErrorKind::invalid_input,
+                          what + *file + " for " + origin(*url) + " is not a file");
+      }
+    }
+    const bool cert = !value.client_cert_file.empty() || !value.client_cert_pem.empty();
+    const bool key_given = !value.client_key_file.empty() || !value.client_key_pem.empty();
+    if (cert != key_given || (!value.client_cert_file.empty() && !value.client_cert_pem.empty()) ||
+        (!value.client_key_file.empty() && !value.client_key_pem.empty())) {
       return util::fail(ErrorKind::invalid_input,
-                        "CA file " + value.ca_file + " for " + origin(*url) + " is not a file");
+                        "TLS settings for " + origin(*url) +
+                            ": a client certificate needs its key (each as a file or as PEM "
+                            "text, not both)");
     }
     tls[origin(*url)] = value;
   }
@@ -549,6 +577,159 @@ util::Result<Response> PocoClient::send(const Request& request, const Limits& li
       return std::unexpected(std::move(failure->error));
     }
     // The failed connection is dropped here; retry once on a fresh one.
+  }
+}
+
+namespace {
+
+// A response whose body is read as it arrives. Members are destroyed in reverse order: the
+// watchdog guard first, then the session (its socket), then the TLS connector it points to.
+class PocoResponseStream final : public ResponseStream {
+public:
+  PocoResponseStream(Connection connection, std::istream& body, int status, Headers headers,
+                     util::Watchdog::Guard guard, std::string what, Url url, Limits limits,
+                     Clock::time_point deadline)
+      : m_connection(std::move(connection)), m_body(body), m_status(status),
+        m_headers(std::move(headers)), m_what(std::move(what)), m_url(std::move(url)),
+        m_limits(limits), m_deadline(deadline),
+        m_fd(m_connection.session->socket().impl()->sockfd()), m_guard(std::move(guard)) {}
+
+  int status() const override { return m_status; }
+  const Headers& headers() const override { return m_headers; }
+
+  util::Result<std::string> read(std::size_t max) override {
+    if (m_cancelled.load() || m_ended) {
+      return std::string();
+    }
+    const auto timed_out = [&] {
+      m_ended = true;
+      return util::fail(ErrorKind::transient, m_what + ": stream deadline passed (read timeout " +
+                                                  std::to_string(m_limits.read_timeout.count()) +
+                                                  " ms)");
+    };
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
+    if (left <= std::chrono::milliseconds::zero() || m_guard.fired()) {
+      return timed_out();
+    }
+    const SigpipeGuard sigpipe;
+    const TlsModule* module = m_connection.module;
+    try {
+      set_timeouts(m_connection.session->socket(), m_connection.tls != nullptr, left);
+      std::streambuf& buffer = *m_body.rdbuf();
+      if (buffer.sgetc() == std::char_traits<char>::eof()) { // one refill; Poco throws
+        m_ended = true;
+        if (m_guard.fired() && !m_cancelled.load()) {
+          return timed_out();
+        }
+        return std::string();
+      }
+      const auto buffered =
+          static_cast<std::size_t>(std::max<std::streamsize>(buffer.in_avail(), 1));
+      std::string out(std::min(buffered, std::max<std::size_t>(max, 1)), '\0');
+      const auto got = buffer.sgetn(out.data(), static_cast<std::streamsize>(out.size()));
+      out.resize(static_cast<std::size_t>(std::max<std::streamsize>(got, 0)));
+      return out;
+    } catch (const Poco::Exception& e) {
+      m_ended = true;
+      if (module != nullptr) {
+        module->clear_errors();
+      }
+      if (m_cancelled.load()) {
+        return std::string();
+      }
+      if (m_guard.fired()) {
+        return timed_out();
+      }
+      return std::unexpected(
+          map_exception(e, m_what, m_url, m_connection.tls.get(), module, Phase::body, m_limits)
+              .error);
+    } catch (const std::ios_base::failure& e) {
+      m_ended = true;
+      return util::fail(ErrorKind::transient, m_what + ": stream failure (" + e.what() + ")");
+    }
+  }
+
+  void cancel() override {
+    if (!m_cancelled.exchange(true)) {
+      ::shutdown(m_fd, SHUT_RDWR); // a blocked read returns at once; the fd stays open
+    }
+  }
+
+private:
+  Connection m_connection;
+  std::istream& m_body; // owned by the session
+  int m_status;
+  Headers m_headers;
+  std::string m_what;
+  Url m_url;
+  Limits m_limits;
+  Clock::time_point m_deadline;
+  int m_fd;
+  bool m_ended = false;
+  std::atomic<bool> m_cancelled{false};
+  util::Watchdog::Guard m_guard; // destroyed first
+};
+
+} // namespace
+
+util::Result<std::unique_ptr<ResponseStream>> PocoClient::open(const Request& request,
+                                                               const Limits& limits) {
+  IU_TRY(validate(request, limits));
+  auto url = parse_url(request.url);
+  if (!url) {
+    return util::fail(ErrorKind::invalid_input, request.method + " " + url.error().message);
+  }
+  const SigpipeGuard sigpipe;
+  const std::string what = request.method + " " + to_display(*url); // never the query
+  auto connection = m_impl->acquire(*url, true);
+  if (!connection) {
+    return util::fail(connection.error().kind, what + ": " + connection.error().message);
+  }
+  Connection& c = *connection;
+  const TlsModule* module = c.module;
+  if (module != nullptr) {
+    module->clear_errors();
+  }
+  Phase phase = Phase::send;
+  std::optional<util::Watchdog::Guard> guard;
+  const auto deadline_passed = [&] {
+    return util::fail(ErrorKind::transient,
+                      what + ": timed out waiting for the response head (read timeout " +
+                          std::to_string(limits.read_timeout.count()) + " ms)");
+  };
+  try {
+    c.session = open_session(*url, c.tls.get(), limits.connect_timeout);
+    c.session->setKeepAlive(false);
+    auto& session = *c.session;
+    set_timeouts(session.socket(), c.tls != nullptr, limits.read_timeout);
+    write_request(session, request, *url, m_impl->options.user_agent);
+    phase = Phase::head;
+    const auto deadline = Clock::now() + limits.read_timeout;
+    guard.emplace(m_impl->watchdog.arm(session.socket().impl()->sockfd(), deadline));
+    Poco::Net::HTTPResponse in;
+    std::istream& body = session.receiveResponse(in);
+    if (guard->fired()) {
+      return deadline_passed();
+    }
+    Headers headers;
+    for (const auto& [name, value] : in) {
+      headers.emplace_back(name, value);
+    }
+    const int status = static_cast<int>(in.getStatus());
+    return std::unique_ptr<ResponseStream>(
+        std::make_unique<PocoResponseStream>(std::move(c), body, status, std::move(headers),
+                                             std::move(*guard), what, *url, limits, deadline));
+  } catch (const Poco::Exception& e) {
+    if (module != nullptr) {
+      module->clear_errors();
+    }
+    if (guard && guard->fired()) {
+      return deadline_passed();
+    }
+    return std::unexpected(map_exception(e, what, *url, c.tls.get(), module, phase, limits).error);
+  } catch (const std::ios_base::failure& e) {
+    return util::fail(ErrorKind::transient, what + ": stream failure (" + e.what() + ")");
   }
 }
 

@@ -36,8 +36,16 @@
 // SIGPIPE: writing to a connection the peer closed would raise SIGPIPE; send() blocks it in the
 // calling thread for its duration and discards the one it caused (no process-wide change).
 //
+// Streaming (open()): a fresh connection per stream, never pooled; the deadline (read_timeout)
+// and cancel() both shut the socket down, which ends a blocked read at once. A stream must not
+// outlive the client that opened it.
+//
+// Client certificates (TlsOptions): loaded into the origin's context; a certificate or key
+// that does not load, or a key that does not match, fails the first request to that origin
+// with invalid_input naming the file (or "client certificate PEM data"), never the key.
+//
 // Not supported: redirects (never followed; see Client), proxies (HTTP(S)_PROXY is ignored),
-// client certificates, HTTP/2, response compression (no Accept-Encoding is sent).
+// HTTP/2, response compression (no Accept-Encoding is sent).
 #pragma once
 
 #include <chrono>
@@ -56,6 +64,15 @@ struct TlsOptions {
   std::string ca_file;
   // No chain and no host name verification at all. Never the default; callers should log it.
   bool insecure_skip_verify = false;
+  // CA certificates as PEM text (a kubeconfig's certificate-authority-data), trusted in addition
+  // to ca_file.
+  std::string ca_pem = {};
+  // A client certificate (chain) and its private key, presented when the server asks: each as
+  // a PEM file or as PEM text (not both). Both parts or neither.
+  std::string client_cert_file = {};
+  std::string client_key_file = {};
+  std::string client_cert_pem = {};
+  std::string client_key_pem = {};
 
   bool operator==(const TlsOptions&) const = default;
 };
@@ -83,7 +100,9 @@ class PocoClient final : public Client {
 public:
   // Validates the options: every `tls` key must be an https origin (no path beyond "/", no
   // query) and every ca_file must be a readable file, else invalid_input naming the key or the
-  // file. Poco's SSL library is initialised on the first https request and uninitialised in the
+  // file (likewise client_cert_file and client_key_file; a certificate without its key, or a
+  // key without its certificate, or a file and PEM text for the same part, is invalid_input
+  // too). Poco's SSL library is initialised on the first https request and uninitialised in the
   // destructor (initializeSSL()/uninitializeSSL(), reference counted by Poco).
   static util::Result<std::unique_ptr<PocoClient>> create(ClientOptions options);
 
@@ -97,6 +116,9 @@ public:
   // (to_display; never header values or query strings, which may hold signatures);
   // a truncated body (connection closed before Content-Length bytes) is transient.
   util::Result<Response> send(const Request& request, const Limits& limits) override;
+  // See Client::open and the file comment; validates the request like send().
+  util::Result<std::unique_ptr<ResponseStream>> open(const Request& request,
+                                                     const Limits& limits) override;
 
   // Idle connections currently pooled, over all origins (for tests and metrics).
   std::size_t idle_connections() const;

@@ -23,7 +23,9 @@ public:
   // A TLS 1.2+ client context. Verifying (the default): the chain against `system_ca` (skipped
   // when that file does not exist) plus `tls.ca_file`, through a callback that records the
   // reason of a failure; host names are checked by the caller after the handshake. Insecure: no
-  // verification at all. Fails with invalid_input when a CA file cannot be loaded, internal when
+  // verification at all; tls.ca_pem is trusted too. The client certificate and key of `tls`, if
+  // any, are loaded either way. Fails with invalid_input when a CA (file or PEM text) or the
+  // client certificate or key cannot be loaded or do not match, internal when
   // OpenSSL refuses to make a context.
   static util::Result<std::shared_ptr<TlsContext>> make(const TlsOptions& tls,
                                                         const std::string& system_ca);

@@ -88,6 +88,7 @@ public:
           OciPush{text(*o, "oci", "repository"), text(*o, "oci", "tag"), text(*o, "oci", "digest")};
     }
     out.inputs_digest = text(s, "", "inputsDigest");
+    out.last_handled_reconcile_at = text(s, "", "lastHandledReconcileAt");
     out.warnings = strings(s, "", "warnings");
     return out;
   }
@@ -305,6 +306,9 @@ std::string encode(const ImageUpdaterStatus& s) {
   }
   if (!s.inputs_digest.empty()) {
     out["inputsDigest"] = s.inputs_digest;
+  }
+  if (!s.last_handled_reconcile_at.empty()) {
+    out["lastHandledReconcileAt"] = s.last_handled_reconcile_at;
   }
   if (!s.warnings.empty()) {
     out["warnings"] = s.warnings;

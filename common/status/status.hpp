@@ -98,6 +98,9 @@ struct ImageUpdaterStatus {
   std::string external_artifact;
   std::optional<OciPush> oci;
   std::string inputs_digest;         // "" = none
+  // The reconcile.fluxcd.io/requestedAt annotation's value this status answers (Flux's
+  // convention: `flux reconcile` waits for it); "" = none asked.
+  std::string last_handled_reconcile_at;
   std::vector<std::string> warnings; // source entries skipped
   friend bool operator==(const ImageUpdaterStatus&, const ImageUpdaterStatus&) = default;
 };

@@ -17,6 +17,7 @@ TEST(OpenApi, ParsesAndNamesEveryRoute) {
       {p + "/namespaces/{namespace}/imageupdaters", "post"},
       {p + "/namespaces/{namespace}/imageupdaters/{name}", "get"},
       {p + "/namespaces/{namespace}/imageupdaters/{name}", "put"},
+      {p + "/namespaces/{namespace}/imageupdaters/{name}", "patch"},
       {p + "/namespaces/{namespace}/imageupdaters/{name}", "delete"},
       {"/openapi.json", "get"},
   };

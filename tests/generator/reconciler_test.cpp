@@ -464,5 +464,14 @@ TEST_F(GeneratorTest, ASuspendedObjectIsLeftAloneUntilResumed) {
   EXPECT_EQ(status("web")["images"][0]["tag"], "1.2.0");
 }
 
+TEST_F(GeneratorTest, TheRequestedAtAnnotationIsAnsweredInStatus) {
+  create("web", k_argo_spec, {{"reconcile.fluxcd.io/requestedAt", "2024-05-01T10:00:00Z"}});
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "web"}));
+  EXPECT_EQ(status("web")["lastHandledReconcileAt"], "2024-05-01T10:00:00Z");
+  create("plain", k_argo_spec);
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "plain"}));
+  EXPECT_FALSE(status("plain").contains("lastHandledReconcileAt"));
+}
+
 } // namespace
 } // namespace common::generator

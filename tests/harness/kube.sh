@@ -231,6 +231,11 @@ restart_apiserver() {
     kill -KILL "$pid"
     for ((i = 0; i < 250; i++)); do alive "$pid" || break; sleep 0.02; done
   fi
+  # The port is free once nothing accepts on it any more (a dying process may hold it a moment).
+  for ((i = 0; i < 250; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null || break
+    sleep 0.02
+  done
   start_apiserver
   wait_ready
 }

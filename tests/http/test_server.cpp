@@ -153,9 +153,16 @@ TestServer::TestServer(std::map<std::string, Handler> routes, std::optional<Serv
     params.certificateFile = tls->cert_file;
     params.privateKeyFile = tls->key_file;
     params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    if (!tls->client_ca_file.empty()) {
+      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+      params.caLocation = tls->client_ca_file;
+      params.loadDefaultCAs = false;
+    }
     params.cipherList = "DEFAULT";
     Poco::Net::Context::Ptr context =
         new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    // Poco would check a client certificate's names against the client's address.
+    context->enableExtendedCertificateVerification(false);
     m_impl->socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 64, context);
     m_impl->tls = true;
   } else {

@@ -37,6 +37,8 @@ public:
 struct ServerTls {
   std::string cert_file;
   std::string key_file;
+  // When set: a client certificate signed by this CA is required (the handshake fails without).
+  std::string client_ca_file = {};
 };
 
 class TestServer {

@@ -24,18 +24,24 @@ k wait --for=condition=Established --timeout=60s \
   crd/imageupdaters.gitops.kubesphere.io crd/applications.argoproj.io \
   crd/ocirepositories.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io \
   crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
-for ns in shop demo argocd flux-system; do
-  k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
-done
+# Every namespace a file names exists first (as it would in a cluster the examples are meant for).
+ensure_namespaces() { # FILE
+  local ns
+  for ns in $(sed -n 's/^[[:space:]]*namespace:[[:space:]]*\([a-z0-9-]*\)[[:space:]]*$/\1/p' "$1" | sort -u); do
+    k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+  done
+}
 
 # 2. Every example file with an ImageUpdater, and every kustomize folder as it builds.
 while IFS= read -r file; do
+  ensure_namespaces "$file"
   k apply -f "$file" >"$tmp/out" 2>&1 || fail "${file#"$src"/}: $(cat "$tmp/out")"
 done < <(grep -rl --include='*.yaml' '^kind: ImageUpdater' "$src/examples" | sort)
 while IFS= read -r kustomization; do
   folder=$(dirname "$kustomization")
   case $folder in */sidecar) continue ;; esac # a Component: only buildable inside an overlay
   k kustomize "$folder" >"$tmp/built.yaml" 2>"$tmp/err" || { fail "build ${folder#"$src"/}: $(cat "$tmp/err")"; continue; }
+  ensure_namespaces "$tmp/built.yaml"
   k apply -f "$tmp/built.yaml" >"$tmp/out" 2>&1 || fail "apply ${folder#"$src"/}: $(cat "$tmp/out")"
 done < <(find "$src/kustomize" -name kustomization.yaml | sort)
 

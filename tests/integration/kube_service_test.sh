@@ -59,14 +59,16 @@ contexts: [{name: sa, context: {cluster: c, user: sa, namespace: $sys}}]
 current-context: sa
 YAML
 # The service account may not do what it was not given (a check of the RBAC itself).
-k --kubeconfig "$tmp/sa.kubeconfig" auth can-i create imageupdaters.gitops.kubesphere.io -n "$ns" |
-  grep -qx no || fail "the service account may create ImageUpdaters"
-k --kubeconfig "$tmp/sa.kubeconfig" auth can-i get secrets -n "$ns" | grep -qx no ||
-  fail "the service account may read secrets"
+can_i() { k --kubeconfig "$tmp/sa.kubeconfig" auth can-i "$@" 2>/dev/null || true; }
+[ "$(can_i create imageupdaters.gitops.kubesphere.io -n "$ns")" = no ] ||
+  fail "the service account may create ImageUpdaters"
+[ "$(can_i get secrets -n "$ns")" = no ] || fail "the service account may read secrets"
+[ "$(can_i update imageupdaters.gitops.kubesphere.io --subresource=status -n "$ns")" = yes ] ||
+  fail "the service account may not write status"
 
-start_replica() { # NAME
+start_replica() { # NAME [serve flags]
   mkdir -p "$tmp/$1"
-  POD_NAME=$1 "$bin" serve --kubernetes --kubeconfig "$tmp/sa.kubeconfig" \
+  POD_NAME=$1 "$bin" serve --kubernetes --kubeconfig "$tmp/sa.kubeconfig" "${@:2}" \
     --listen 127.0.0.1:0 --port-file "$tmp/$1/port" --metrics-listen 127.0.0.1:0 \
     --data "$tmp/$1/data" --interval 1h --workers 2 --log-level debug \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
@@ -75,7 +77,9 @@ start_replica() { # NAME
   eval "pid_$1=$!"
   wait_for 20 test -s "$tmp/$1/port" || { fail "replica $1 did not start: $(tail -5 "$tmp/$1/log")"; exit 1; }
 }
-start_replica a
+# Replica a serves TLS (the harness's serving certificate for 127.0.0.1), so kubectl sends it
+# a bearer token.
+start_replica a --tls-cert "$kdir/pki/apiserver.crt" --tls-key "$kdir/pki/apiserver.key"
 start_replica b
 port_a=$(cat "$tmp/a/port")
 holder() { k -n "$sys" get lease imageupdater-flux-source -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
@@ -124,12 +128,16 @@ before=$(jp '{.status.lastCheckTime}')
 sleep 1.1 # lastCheckTime has seconds
 k -n "$ns" annotate --overwrite imageupdater.gitops.kubesphere.io web \
   reconcile.fluxcd.io/requestedAt="$(date -u +%FT%TZ)" >/dev/null
+asked=$(k -n "$ns" get imageupdater.gitops.kubesphere.io web \
+  -o jsonpath='{.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}')
 changed() { [ "$(jp '{.status.lastCheckTime}')" != "$before" ]; }
 wait_for 30 changed || fail "requestedAt did not trigger a reconcile"
+handled() { [ "$(jp '{.status.lastHandledReconcileAt}')" = "$asked" ]; }
+wait_for 10 handled || fail "status.lastHandledReconcileAt: '$(jp '{.status.lastHandledReconcileAt}')', want '$asked'"
 
 # ---- 4. the REST API as its caller
-api=http://127.0.0.1:$port_a/kapis/gitops.kubesphere.io/v1alpha1/namespaces/$ns/imageupdaters
-code() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }
+api=https://127.0.0.1:$port_a/kapis/gitops.kubesphere.io/v1alpha1/namespaces/$ns/imageupdaters
+code() { curl -s --cacert "$KUBE_CA" -o "$tmp/body" -w '%{http_code}' "$@"; }
 [ "$(code "$api/web")" = 401 ] || fail "no token: $(cat "$tmp/body")"
 [ "$(code -H "Authorization: Bearer $KUBE_USER_TOKEN" "$api/web")" = 403 ] ||
   fail "a caller without rights: $(cat "$tmp/body")"
@@ -147,6 +155,16 @@ JSON
   --data-binary @"$tmp/new.json" "$api")" = 201 ] || fail "create through the API: $(cat "$tmp/body")"
 k -n "$ns" get imageupdater.gitops.kubesphere.io api-made >/dev/null || fail "the API's object is not in the cluster"
 [ "$rv" != "" ] || fail "no resourceVersion"
+# kubectl against the service, as the admin and as a user without rights
+kk() { "$KUBECTL" --server "https://127.0.0.1:$port_a" --certificate-authority "$KUBE_CA" "$@"; }
+kk --token "$KUBE_ADMIN_TOKEN" -n "$ns" get imageupdaters >"$tmp/out" 2>&1 || fail "kubectl get via the service: $(cat "$tmp/out")"
+grep -q '^web ' "$tmp/out" || fail "kubectl get via the service does not list web: $(cat "$tmp/out")"
+kk --token "$KUBE_ADMIN_TOKEN" -n "$ns" delete imageupdater api-made >/dev/null 2>&1 ||
+  fail "kubectl delete via the service"
+if kk --token "$KUBE_USER_TOKEN" -n "$ns" get imageupdaters >"$tmp/out" 2>&1; then
+  fail "kubectl as a user without rights could list"
+fi
+grep -q Forbidden "$tmp/out" || fail "no Forbidden for a user without rights: $(cat "$tmp/out")"
 
 # ---- 5. the API server restarts; the watch comes back
 "$src/tests/harness/kube.sh" restart-apiserver "$kdir" >/dev/null 2>&1 || fail "restart-apiserver"

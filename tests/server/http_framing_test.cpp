@@ -92,7 +92,8 @@ TEST_F(ServeFramingTest, WriteWithoutALengthIsAnsweredPromptly) {
     const RawReply r =
         send(head(method, target, "Connection: close\r\nContent-Type: application/json\r\n"));
     EXPECT_EQ(r.error, "") << "after " << std::chrono::duration<double>(m_elapsed).count() << " s";
-    EXPECT_EQ(r.status, method == "PATCH" ? 405 : 400) << r.body;
+    // (application/json is not a patch type: a PATCH is 415 before its body matters.)
+    EXPECT_EQ(r.status, method == "PATCH" ? 415 : 400) << r.body;
   }
 }
 

@@ -45,6 +45,7 @@ ImageUpdaterStatus full() {
   s.external_artifact = R"({"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"ExternalArtifact"})";
   s.oci = OciPush{"127.0.0.1:5000/flux/web", "latest", "sha256:" + std::string(64, 'f')};
   s.inputs_digest = "sha256:" + std::string(64, 'd');
+  s.last_handled_reconcile_at = "2024-05-01T00:00:00Z";
   s.warnings = {"skipped link.yaml: a symlink"};
   return s;
 }
@@ -89,6 +90,7 @@ TEST(Codec, KeepsTheDocumentedShape) {
   EXPECT_EQ(j["externalArtifact"]["kind"], "ExternalArtifact");
   EXPECT_EQ(j["oci"]["tag"], "latest");
   EXPECT_EQ(j["inputsDigest"], "sha256:" + std::string(64, 'd'));
+  EXPECT_EQ(j["lastHandledReconcileAt"], "2024-05-01T00:00:00Z");
   EXPECT_EQ(j["warnings"][0], "skipped link.yaml: a symlink");
 }
 
@@ -132,6 +134,7 @@ TEST(Codec, DecodingIsStrictAboutTypes) {
       {R"({"externalArtifact":[]})", "status.externalArtifact: want an object"},
       {R"({"oci":{"digest":false}})", "status.oci.digest: want a string"},
       {R"({"inputsDigest":1})", "status.inputsDigest: want a string"},
+      {R"({"lastHandledReconcileAt":true})", "status.lastHandledReconcileAt: want a string"},
       {R"({"warnings":"x"})", "status.warnings: want a list of strings"},
   };
   for (const Case& c : cases) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -69,6 +70,10 @@ public:
   }
   util::Result<store::Object> replace(const store::Object& o) override {
     ++calls;
+    if (before_replace) {
+      auto hook = before_replace; // it may clear or replace itself
+      hook();
+    }
     auto it = m_objects.find(o.key);
     if (it == m_objects.end()) {
       return util::fail(util::ErrorKind::not_found, "absent");
@@ -138,6 +143,8 @@ public:
 
   int calls = 0;
   std::string last_namespace;
+  // Called at the start of every replace (a test's concurrent writer); may reset itself.
+  std::function<void()> before_replace;
   store::ListOptions last_options;
 
 private:
