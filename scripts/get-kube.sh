@@ -25,6 +25,11 @@ mkdir -p "$dest" "$GOMODCACHE" "$GOCACHE"
 dest=$(cd "$dest" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# quiet CMD...: runs CMD, showing its output (hundreds of "go: downloading" lines) only when it
+# fails.
+quiet() {
+  "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; echo "get-kube.sh: failed: $*" >&2; return 1; }
+}
 
 echo "get-kube.sh: building kube-apiserver $k8s_version (first time: several minutes)" >&2
 mkdir "$work/apiserver"
@@ -38,7 +43,7 @@ gomod=$(go mod download -json "k8s.io/kubernetes@$k8s_version" | sed -n 's/^[[:s
     while read -r module; do echo "replace $module => $module v0.${k8s_version#v1.}"; done
 } >>go.mod
 printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
-go mod tidy
+quiet go mod tidy
 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version" \
   -o "$dest/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 
@@ -47,7 +52,7 @@ mkdir "$work/etcd"
 cd "$work/etcd"
 go mod init iu.local/etcd >/dev/null 2>&1
 printf 'package tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
-go get "go.etcd.io/etcd/server/v3@$etcd_version" >/dev/null
-go mod tidy
+quiet go get "go.etcd.io/etcd/server/v3@$etcd_version"
+quiet go mod tidy
 go build -trimpath -ldflags "-s -w" -o "$dest/etcd" go.etcd.io/etcd/server/v3
 echo "get-kube.sh: kube-apiserver and etcd in $dest" >&2
