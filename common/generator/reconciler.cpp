@@ -61,7 +61,9 @@ util::Result<std::chrono::nanoseconds> GeneratorReconciler::reconcile(const stor
     return std::chrono::nanoseconds(0);
   }
   const std::chrono::nanoseconds interval = interval_of(loaded, m_options.default_interval);
-  const Resolved images = resolve_images(loaded, m_tags, m_options);
+  // Registry answers no older than the interval: a tag pushed is seen within it, however long
+  // the shared cache keeps answers for others.
+  const Resolved images = resolve_images(loaded, m_tags, m_options, interval);
 
   status::ImageUpdaterStatus status;
   status.observed_generation = object->generation;

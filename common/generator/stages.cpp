@@ -159,12 +159,13 @@ Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& 
 }
 
 Resolved resolve_images(const Loaded& loaded, resolve::TagSource& tags,
-                        const GeneratorOptions& options) {
+                        const GeneratorOptions& options, std::chrono::nanoseconds max_age) {
   if (!loaded.updater) {
     return resolved({}, loaded.invalid);
   }
   resolve::ResolveOptions resolve_options;
   resolve_options.jobs = options.jobs;
+  resolve_options.max_age = max_age;
   if (options.resolve_timeout.count() > 0) {
     // Real time: it bounds sockets and waits, whatever clock the reconciler is given.
     resolve_options.deadline = std::chrono::steady_clock::now() + options.resolve_timeout;

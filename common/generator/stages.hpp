@@ -110,9 +110,11 @@ struct Resolved {
 // Pure: the status of `results`; `invalid` non-empty means there was no spec to resolve.
 Resolved resolved(std::vector<resolve::ImageResult> results, const std::string& invalid);
 // Resolves the loaded updater's images (none when it is invalid) within options.resolve_timeout
-// (real time), options.jobs at once.
+// (real time), options.jobs at once, taking cached registry answers no older than `max_age`
+// (the updater's interval; 0 = the registry source's own ttl).
 Resolved resolve_images(const Loaded& loaded, resolve::TagSource& tags,
-                        const GeneratorOptions& options);
+                        const GeneratorOptions& options,
+                        std::chrono::nanoseconds max_age = std::chrono::nanoseconds(0));
 
 // ---- fetch ----
 

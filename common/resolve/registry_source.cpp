@@ -106,9 +106,10 @@ util::Result<std::shared_ptr<registry::Client>> RegistrySource::client(const Tar
 }
 
 util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std::string& key,
+                                                  std::chrono::nanoseconds ttl,
                                                   const cache::Fetch& fetch) {
   if (m_cache != nullptr) {
-    return m_cache->get_or_fetch(ns, key, cache::younger_than(m_clock, m_options.ttl), fetch);
+    return m_cache->get_or_fetch(ns, key, cache::younger_than(m_clock, ttl), fetch);
   }
   // One slot per key: threads asking for the same key wait for one fetch (like the disk
   // cache's lock), different keys are fetched in parallel. Failures are not kept. Answers expire
@@ -124,7 +125,7 @@ util::Result<cache::Entry> RegistrySource::cached(std::string_view ns, const std
     slot = s;
   }
   const std::lock_guard lock(slot->mutex);
-  if (slot->entry && m_clock.now() - slot->entry->stored_at < m_options.ttl) {
+  if (slot->entry && m_clock.now() - slot->entry->stored_at < ttl) {
     cache::Entry hit = *slot->entry;
     hit.fetched = false;
     return hit;
@@ -168,7 +169,10 @@ util::Result<cache::Entry> RegistrySource::fetch_with_session(
       return std::unexpected(session.error());
     }
     const std::shared_ptr<const Session> used = *session;
-    auto entry = cached(ns, used->identity + "|" + key,
+    // The request's own bound when it is tighter than the source's ttl (Target::max_age).
+    const std::chrono::nanoseconds ttl =
+        target.max_age.count() > 0 ? std::min(target.max_age, m_options.ttl) : m_options.ttl;
+    auto entry = cached(ns, used->identity + "|" + key, ttl,
                         [&]() -> util::Result<std::string> { return fetch(*used->client); });
     // Refused with a credential that has not expired yet (a token revoked or rotated early):
     // read it again, and try once more if it changed (argocd-image-updater does the same).

@@ -73,7 +73,7 @@ private:
                      const std::function<util::Result<std::string>(registry::Client&)>& fetch);
   // A cached answer for (ns, key), else fetch()'s, stored for the next process.
   util::Result<cache::Entry> cached(std::string_view ns, const std::string& key,
-                                    const cache::Fetch& fetch);
+                                    std::chrono::nanoseconds ttl, const cache::Fetch& fetch);
 
   const registry::RegistriesConfig& m_registries;
   credentials::Resolver& m_creds;

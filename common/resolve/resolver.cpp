@@ -132,7 +132,7 @@ ImageResult resolve_image(const spec::ImageUpdater& updater, const spec::ImageEn
     r.error = std::move(policy.error());
     return r;
   }
-  const Target target{entry.spec.ref, settings.credentials};
+  const Target target{entry.spec.ref, settings.credentials, options.max_age};
   auto listed = source.list_tags(target);
   if (!listed) {
     r.error = std::move(listed.error());

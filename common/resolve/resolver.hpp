@@ -40,6 +40,9 @@ struct ResolveOptions {
   // thread of the call runs under a util::ThreadDeadline): one updater's registries cannot
   // hold the caller past it. The service sets one per reconcile.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // The oldest cached registry answer the call accepts (Target::max_age; 0 = the source's
+  // ttl): the service passes the updater's interval, so a tag pushed is seen within it.
+  std::chrono::nanoseconds max_age{0};
 };
 
 // Resolves every image of one updater, in the order of spec.images. Never fails as a whole:

@@ -3,6 +3,7 @@
 // use fakes.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace common::resolve {
 struct Target {
   image::Reference repository; // normalised, tag and digest empty
   std::string credentials;
+  // The oldest cached answer (tag list, digest, build time) this request accepts; 0 = the
+  // source's own ttl. An ImageUpdater checked every 10 s must not be answered from a 2-minute
+  // cache, while others asking within that age still share one request.
+  std::chrono::nanoseconds max_age{0};
 };
 
 // A tag list with what the caller must know about its freshness.

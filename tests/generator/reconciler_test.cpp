@@ -473,5 +473,17 @@ TEST_F(GeneratorTest, TheRequestedAtAnnotationIsAnsweredInStatus) {
   EXPECT_FALSE(status("plain").contains("lastHandledReconcileAt"));
 }
 
+// The interval bounds the age of the registry answers a reconcile uses (issue 16: a tag pushed is
+// seen within the interval whatever the shared cache's ttl).
+TEST_F(GeneratorTest, TheIntervalIsTheOldestRegistryAnswerAccepted) {
+  create("argo", k_argo_spec); // argocd kind: the service's --interval (5m)
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "argo"}));
+  ASSERT_FALSE(m_tags.max_ages.empty());
+  EXPECT_EQ(m_tags.max_ages.back(), std::chrono::nanoseconds(5min));
+  create("flux", k_flux_spec); // fluxcd.interval 2m
+  ASSERT_TRUE(m_reconciler->reconcile({"demo", "flux"}));
+  EXPECT_EQ(m_tags.max_ages.back(), std::chrono::nanoseconds(2min));
+}
+
 } // namespace
 } // namespace common::generator

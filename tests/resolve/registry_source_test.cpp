@@ -336,5 +336,39 @@ TEST_F(Sources, TagListsAreAskedAgainAfterTheTtl) {
   }
 }
 
+// A request's max_age (an updater's interval) bounds the age of what the cache answers it with,
+// below the source's ttl, while requests without one keep sharing the entry up to the ttl.
+TEST_F(Sources, ARequestsMaxAgeBoundsTheAnswersAge) {
+  for (const bool disk : {false, true}) {
+    registry::RegistriesConfig registries({endpoint("a.example", "env:REG_CREDS", 3600s)});
+    credentials::Resolver creds(env, clock, resolver_options());
+    cache::DiskCache cache(dir.path() + (disk ? "/cache-max-age" : "/unused"), clock);
+    SourceOptions options;
+    options.ttl = 120s;
+    RegistrySource source(registries, creds, http, clock, disk ? &cache : nullptr, options);
+    Target every_10s = target("a.example/maxage");
+    every_10s.max_age = 10s;
+    const Target plain = target("a.example/maxage");
+    env.set("u:one");
+    const std::size_t before = http.sent();
+    ASSERT_TRUE(source.list_tags(every_10s));
+    EXPECT_EQ(http.sent(), before + 1) << "disk " << disk;
+    clock.advance(9s);
+    ASSERT_TRUE(source.list_tags(every_10s));
+    EXPECT_EQ(http.sent(), before + 1) << "younger than 10 s; disk " << disk;
+    clock.advance(2s);
+    ASSERT_TRUE(source.list_tags(every_10s));
+    EXPECT_EQ(http.sent(), before + 2) << "older than 10 s: asked again; disk " << disk;
+    clock.advance(30s);
+    ASSERT_TRUE(source.list_tags(plain));
+    EXPECT_EQ(http.sent(), before + 2) << "30 s old is fresh for the 2-minute ttl; disk " << disk;
+    Target longer = plain;
+    longer.max_age = 600s; // longer than the ttl: the ttl still applies
+    clock.advance(100s);
+    ASSERT_TRUE(source.list_tags(longer));
+    EXPECT_EQ(http.sent(), before + 3) << "130 s old is past the ttl; disk " << disk;
+  }
+}
+
 } // namespace
 } // namespace common::resolve

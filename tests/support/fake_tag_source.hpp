@@ -32,6 +32,7 @@ public:
       std::this_thread::sleep_for(delay);
     }
     const std::lock_guard lock(m_mutex);
+    max_ages.push_back(target.max_age);
     if (down) {
       return common::util::fail(common::util::ErrorKind::transient, "connection refused");
     }
@@ -84,6 +85,8 @@ public:
   std::string warning;                          // TagList::warning of every list
   bool down = false;
   std::chrono::microseconds delay{0};
+  // Target::max_age of every list_tags call, in order (read when no resolve runs).
+  std::vector<std::chrono::nanoseconds> max_ages;
 
 private:
   std::atomic<int> m_requests{0};
