@@ -118,6 +118,44 @@ TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
   EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
 }
 
+// Issue 16, point 1: with the disk cache on and its default 2-minute ttl, an object checked every
+// second sees a tag pushed within seconds: its interval bounds the age of the cached tag list.
+TEST_F(ServiceStatus, ATagPushedIsSeenWithinTheIntervalBelowTheCacheTtl) {
+  const std::string repo = "interval-" + std::to_string(::getpid()) + "/web";
+  const auto seed = [&](const std::string& tag) {
+    const auto r = test_support::run_process(
+        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
+         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
+        "", 60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  seed("1.0.0");
+  server_test::Service service(m_dir.path() + "/data", m_dir.path(),
+                               {"--workers", "1", "--cache-dir", m_dir.path() + "/cache",
+                                "--cache-ttl", "2m", "--interval", "1s"});
+  const auto port = service.port();
+  ASSERT_NE(port, 0) << service.log();
+  const json updater = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+                        {"kind", "ImageUpdater"},
+                        {"metadata", {{"name", "interval"}}},
+                        {"spec",
+                         {{"kind", "argocd"},
+                          {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
+                          {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
+  json object = wait_for(port, "interval", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.0.0";
+  });
+  ASSERT_EQ(object["status"]["images"][0]["tag"], "1.0.0") << object.dump(2);
+  seed("1.1.0");
+  object = wait_for(port, "interval", [](const json& s) {
+    return s.contains("images") && s["images"][0].value("tag", "") == "1.1.0";
+  });
+  EXPECT_EQ(object["status"]["images"][0]["tag"], "1.1.0")
+      << "not seen within 30 s with a 1 s interval and a 2 min cache: " << object.dump(2);
+  EXPECT_EQ(service.stop(SIGTERM), 0) << service.log();
+}
+
 } // namespace
 } // namespace it
 
