@@ -38,6 +38,24 @@ protected:
     }
     return object;
   }
+  // Pushes an image tagged `tag` to the plain registry's `repo`.
+  void seed_tag(const std::string& repo, const std::string& tag) {
+    const auto r = test_support::run_process(
+        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
+         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
+        "", 60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // An argocd ImageUpdater `name` with one image "web=<plain registry>/<repo>:^1.0".
+  json web_updater(const std::string& name, const std::string& repo) {
+    return {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
+            {"kind", "ImageUpdater"},
+            {"metadata", {{"name", name}}},
+            {"spec",
+             {{"kind", "argocd"},
+              {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
+              {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  }
   test_support::TempDir m_dir;
 };
 
@@ -85,26 +103,14 @@ TEST_F(ServiceStatus, CreatedUpdaterGetsItsImagesAndFollowsItsSpec) {
 
 TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
   const std::string repo = "nocache-" + std::to_string(::getpid()) + "/web";
-  const auto seed = [&](const std::string& tag) {
-    const auto r = test_support::run_process(
-        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
-         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
-        "", 60);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  };
+  const auto seed = [&](const std::string& tag) { seed_tag(repo, tag); };
   seed("1.0.0");
   server_test::Service service(
       m_dir.path() + "/data", m_dir.path(),
       {"--workers", "1", "--no-cache", "--cache-ttl", "0s", "--interval", "200ms"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
-  const json updater = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
-                        {"kind", "ImageUpdater"},
-                        {"metadata", {{"name", "nocache"}}},
-                        {"spec",
-                         {{"kind", "argocd"},
-                          {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
-                          {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  const json updater = web_updater("nocache", repo);
   ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
   json object = wait_for(port, "nocache", [](const json& s) {
     return s.contains("images") && s["images"][0].value("tag", "") == "1.0.0";
@@ -122,26 +128,14 @@ TEST_F(ServiceStatus, WithoutTheDiskCacheNewTagsAreStillSeenAtTheNextCheck) {
 // second sees a tag pushed within seconds: its interval bounds the age of the cached tag list.
 TEST_F(ServiceStatus, ATagPushedIsSeenWithinTheIntervalBelowTheCacheTtl) {
   const std::string repo = "interval-" + std::to_string(::getpid()) + "/web";
-  const auto seed = [&](const std::string& tag) {
-    const auto r = test_support::run_process(
-        {"/usr/bin/python3", std::string(IU_SOURCE_DIR) + "/tests/harness/seed.py", "image",
-         env("REGISTRY_PLAIN"), repo, "2024-05-01T00:00:00Z", tag},
-        "", 60);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  };
+  const auto seed = [&](const std::string& tag) { seed_tag(repo, tag); };
   seed("1.0.0");
   server_test::Service service(m_dir.path() + "/data", m_dir.path(),
                                {"--workers", "1", "--cache-dir", m_dir.path() + "/cache",
                                 "--cache-ttl", "2m", "--interval", "1s"});
   const auto port = service.port();
   ASSERT_NE(port, 0) << service.log();
-  const json updater = {{"apiVersion", "gitops.kubesphere.io/v1alpha1"},
-                        {"kind", "ImageUpdater"},
-                        {"metadata", {{"name", "interval"}}},
-                        {"spec",
-                         {{"kind", "argocd"},
-                          {"images", {"web=" + env("REGISTRY_PLAIN_HOST") + "/" + repo + ":^1.0"}},
-                          {"argocd", {{"app", {{"name", "web"}}}}}}}};
+  const json updater = web_updater("interval", repo);
   ASSERT_EQ(call(port, "POST", k_items, updater.dump()).status, 201);
   json object = wait_for(port, "interval", [](const json& s) {
     return s.contains("images") && s["images"][0].value("tag", "") == "1.0.0";
