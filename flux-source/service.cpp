@@ -37,7 +37,6 @@
 #include "common/store/sqlite_store.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/duration.hpp"
-#include "common/util/strings.hpp"
 #include "common/util/try.hpp"
 
 namespace flux_source {
@@ -102,14 +101,10 @@ common::api::Options with_tokens(common::api::Options options,
   return options;
 }
 
-// The bearer token of an Authorization header ("" when there is none).
+// The request's bearer token, "" when it has none.
 std::string bearer_token(const common::api::HttpRequest& request) {
   const std::string value = request.header("Authorization");
-  if (value.size() <= 7 || !common::util::iequals(value.substr(0, 7), "Bearer ")) {
-    return {};
-  }
-  const auto begin = value.find_first_not_of(' ', 7);
-  return begin == std::string::npos ? std::string() : value.substr(begin);
+  return std::string(common::auth::bearer_token(value).value_or(std::string_view()));
 }
 
 // --kubernetes: every request acts as its caller. No bearer token is 401 here; with one, the

@@ -204,21 +204,28 @@ util::Result<TokenAuthenticator> TokenAuthenticator::parse(std::string_view text
   return out;
 }
 
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size() ||
+      util::to_lower(authorization.substr(0, scheme.size())) != scheme) {
+    return std::nullopt;
+  }
+  return util::trim(authorization.substr(scheme.size()));
+}
+
 Decision TokenAuthenticator::check(std::string_view authorization, std::string_view namespace_,
                                    bool write) const {
   Decision d;
-  constexpr std::string_view scheme = "bearer ";
   if (authorization.empty()) {
     d.message = "authentication required: send Authorization: Bearer <token>";
     return d;
   }
-  if (authorization.size() <= scheme.size() ||
-      util::to_lower(authorization.substr(0, scheme.size())) != scheme) {
+  const std::optional<std::string_view> token = bearer_token(authorization);
+  if (!token) {
     d.message = "the Authorization header is not a bearer token";
     return d;
   }
-  const std::string_view token = util::trim(authorization.substr(scheme.size()));
-  const auto it = m_by_hash.find(util::sha256_hex(token));
+  const auto it = m_by_hash.find(util::sha256_hex(*token));
   if (it == m_by_hash.end()) {
     d.message = "invalid bearer token";
     return d;

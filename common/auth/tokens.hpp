@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,10 @@ public:
 private:
   std::map<std::string, Grant, std::less<>> m_by_hash; // hex SHA-256 of the token -> grant
 };
+
+// The token of an Authorization header's value "Bearer <token>" (scheme case-insensitive,
+// surrounding blanks trimmed; it may be empty); nullopt for another scheme or no value.
+std::optional<std::string_view> bearer_token(std::string_view authorization);
 
 // Whether `host` (of a listen address) is a loopback address: 127.0.0.0/8, ::1, "localhost".
 bool is_loopback_host(std::string_view host);

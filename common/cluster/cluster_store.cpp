@@ -179,6 +179,9 @@ std::string selector_text(const store::Selector& selector) {
 ClusterStore::ClusterStore(kube::Api& api, CacheLookup cache)
     : m_api(api), m_cache(std::move(cache)) {}
 
+ClusterStore::ClusterStore(std::unique_ptr<kube::Api> api)
+    : m_owned(std::move(api)), m_api(*m_owned) {}
+
 util::Result<store::Object> ClusterStore::create(store::Object object) {
   object.resource_version.clear();
   return decode_answer(
@@ -267,42 +270,9 @@ util::Result<void> ClusterStore::remove(const store::Key& key,
   return {};
 }
 
-namespace {
-
-// The caller's client and a store over it, owned together.
-class CallerStore final : public store::Store {
-public:
-  explicit CallerStore(std::unique_ptr<kube::Client> client)
-      : m_client(std::move(client)), m_store(*m_client) {}
-  util::Result<store::Object> create(store::Object object) override {
-    return m_store.create(std::move(object));
-  }
-  util::Result<store::Object> get(const store::Key& key) override { return m_store.get(key); }
-  util::Result<store::Page> list(const std::string& namespace_,
-                                 const store::ListOptions& options) override {
-    return m_store.list(namespace_, options);
-  }
-  util::Result<store::Object> replace(const store::Object& object) override {
-    return m_store.replace(object);
-  }
-  util::Result<store::Object> replace_status(const store::Key& key,
-                                             const std::string& resource_version,
-                                             const std::string& status_json) override {
-    return m_store.replace_status(key, resource_version, status_json);
-  }
-  util::Result<void> remove(const store::Key& key, const std::string& resource_version) override {
-    return m_store.remove(key, resource_version);
-  }
-
-private:
-  std::unique_ptr<kube::Client> m_client;
-  ClusterStore m_store;
-};
-
-} // namespace
-
 std::shared_ptr<store::Store> caller_store(const kube::Client& client, std::string token) {
-  return std::make_shared<CallerStore>(client.with_token(std::move(token)));
+  return std::make_shared<ClusterStore>(
+      std::unique_ptr<kube::Api>(client.with_token(std::move(token))));
 }
 
 } // namespace common::cluster

@@ -38,6 +38,8 @@ class ClusterStore final : public store::Store {
 public:
   // `api` must outlive the store. `cache` may be empty.
   explicit ClusterStore(kube::Api& api, CacheLookup cache = {});
+  // A store that owns its API client (caller_store's).
+  explicit ClusterStore(std::unique_ptr<kube::Api> api);
 
   util::Result<store::Object> create(store::Object object) override;
   util::Result<store::Object> get(const store::Key& key) override;
@@ -50,6 +52,7 @@ public:
   util::Result<void> remove(const store::Key& key, const std::string& resource_version) override;
 
 private:
+  std::unique_ptr<kube::Api> m_owned; // null unless the store owns its client
   kube::Api& m_api;
   CacheLookup m_cache;
 };

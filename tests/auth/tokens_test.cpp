@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,21 @@ TEST(Loopback, Hosts) {
   }
   for (const char* no : {"0.0.0.0", "::", "10.0.0.1", "127.0.0.1.example.com", "1270.0.0.1", ""}) {
     EXPECT_FALSE(is_loopback_host(no)) << no;
+  }
+}
+
+TEST(BearerToken, SchemeIsCaseInsensitiveAndTheTokenTrimmed) {
+  struct Row {
+    std::string_view header;
+    std::optional<std::string_view> token;
+  };
+  const Row rows[] = {
+      {"Bearer abc", "abc"}, {"bearer  abc ", "abc"},      {"BEARER abc", "abc"},
+      {"Bearer  ", ""},      {"Basic dTpw", std::nullopt}, {"Bearer", std::nullopt},
+      {"", std::nullopt},    {"Bearerabc", std::nullopt},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(bearer_token(row.header), row.token) << row.header;
   }
 }
 

@@ -45,7 +45,7 @@ protected:
   void SetUp() override {
     if (!std::filesystem::exists(kubectl_path())) {
       GTEST_SKIP() << "kubectl not found at " << kubectl_path()
-                   << " (the tools of scripts/get-tools.sh or /work/main/.cache/tools)";
+                   << " (fetched by scripts/get-tools.sh into .cache/tools/bin of the checkout)";
     }
     // kubectl sends a bearer token only over https (client-go drops credentials for http
     // servers), so the service serves TLS with a certificate the kubeconfig trusts.
